@@ -1,0 +1,769 @@
+# pragma version 0.4.3
+# pragma nonreentrancy on
+"""
+@title clearing
+@notice Margin accounts and trading: one collateral token, cross-margin over every market,
+        EIP-712 signed maker orders filled by takers, maker/taker fees, premium-based funding
+        through a lazy cumulative index, and every account view.
+@dev Accounting model (all amounts in collateral base units):
+       equity(a) = collateral(a) + sum_m [ floor(size * price / SCALE) - cost - owed_m ]
+     where `cost` is the signed notional paid for the open position (long > 0, short < 0),
+     `owed_m` the pending funding and haircut charge, and SCALE = 10**(36 - decimals).
+     A fill moves the same notional into both sides' `cost`, so the sum of costs over all
+     accounts stays zero and the conservation identity of DESIGN.md holds exactly; moving
+     realized PnL from `cost` into `collateral` leaves equity unchanged. Every rounding goes
+     in the protocol's favour and is commented where it happens.
+"""
+
+from ethereum.ercs import IERC20
+from ..interfaces import IAggregatorV3
+from ..interfaces import IInsuranceVault
+from . import fixed_math
+from . import eip712_orders as orders
+from . import ownable_2step as ownable
+from . import market_registry as registry
+from . import haircut
+
+uses: ownable
+uses: registry
+uses: haircut
+
+
+struct Position:
+    size: int256
+    cost: int256
+    funding_snapshot: int256
+    haircut_snapshot: uint256
+
+
+struct Health:
+    equity: int256
+    initial_margin: uint256
+    maintenance_margin: uint256
+    owed: int256
+
+
+struct AccountSummary:
+    collateral: int256
+    equity: int256
+    initial_margin: uint256
+    maintenance_margin: uint256
+
+
+event Deposit:
+    account: indexed(address)
+    amount: uint256
+
+
+event Withdraw:
+    account: indexed(address)
+    amount: uint256
+
+
+event Trade:
+    digest: indexed(bytes32)
+    maker: indexed(address)
+    taker: indexed(address)
+    market: uint256
+    maker_size: int256
+    price: uint256
+    maker_fee: uint256
+    taker_fee: uint256
+
+
+event OrderCancelled:
+    digest: indexed(bytes32)
+    account: indexed(address)
+
+
+event Funding:
+    market: indexed(uint256)
+    index: int256
+    premium: int256
+
+
+event Settled:
+    account: indexed(address)
+    market: indexed(uint256)
+    funding: int256
+    haircut: uint256
+
+
+event InsuranceVaultSet:
+    vault: indexed(address)
+
+
+event FeesSwept:
+    vault: indexed(address)
+    to_vault: uint256
+    to_protocol: uint256
+
+
+event ProtocolFeesWithdrawn:
+    receiver: indexed(address)
+    amount: uint256
+
+
+WAD: constant(uint256) = 10**18
+MAX_MARKETS: constant(uint256) = registry.MAX_MARKETS
+
+collateral_token: public(immutable(address))
+# notional in base units = size * price / SCALE
+SCALE: immutable(uint256)
+SCALE_INT: immutable(int256)
+
+insurance_vault: public(address)
+bad_debt: public(uint256)
+protocol_fees: public(uint256)
+filled: public(HashMap[bytes32, uint256])
+cancelled: public(HashMap[bytes32, bool])
+
+_collateral: HashMap[address, int256]
+# packed int128 pair: size (low) | cost (high)
+_position: HashMap[address, HashMap[uint256, uint256]]
+# packed int128 pair: funding index snapshot (low) | haircut index snapshot (high)
+_snapshot: HashMap[address, HashMap[uint256, uint256]]
+_long_open_interest: HashMap[uint256, uint256]
+_funding_index: HashMap[uint256, int256]
+# packed int128 pair: last accrual timestamp (low) | funding premium (high)
+_funding_clock: HashMap[uint256, uint256]
+# fees not yet split between vault and protocol, and vault revenue waiting to be swept
+_fees_unswept: uint256
+_vault_pending: uint256
+
+# Oracle prices read in this transaction. A Chainlink answer cannot change inside a
+# transaction that does not itself update the feed, so one read per market is enough.
+_price_cache: transient(HashMap[uint256, uint256])
+
+
+@deploy
+def __init__(collateral: address, decimals: uint256):
+    assert decimals <= 18, "clearing: token decimals above 18"
+    collateral_token = collateral
+    SCALE = 10 ** (36 - decimals)
+    SCALE_INT = convert(SCALE, int256)
+
+
+# ---------------------------------------------------------------- admin
+
+
+@external
+def set_insurance_vault(vault: address):
+    """
+    @notice Wire the insurance vault (once). Fee shares and penalties accrued before are
+            swept to it on the next `sweep_fees` or bankruptcy.
+    @param vault An InsuranceVault over this Clearinghouse's collateral token.
+    """
+    ownable._check_owner()
+    assert vault != empty(address), "clearing: zero vault"
+    assert self.insurance_vault == empty(address), "clearing: vault already set"
+    assert staticcall IInsuranceVault(vault).asset() == collateral_token, "clearing: vault asset mismatch"
+    self.insurance_vault = vault
+    log InsuranceVaultSet(vault=vault)
+
+
+@external
+def sweep_fees():
+    """
+    @notice Send the insurance vault its share of accrued fees and penalties (raising its
+            share price); the rest of the fees becomes withdrawable protocol fees. Anyone
+            may call it.
+    """
+    vault: address = self.insurance_vault
+    assert vault != empty(address), "clearing: no insurance vault"
+    self._sweep(vault)
+
+
+@external
+def withdraw_protocol_fees(receiver: address, amount: uint256):
+    """
+    @notice Owner withdraws swept protocol fees.
+    """
+    ownable._check_owner()
+    assert receiver != empty(address), "clearing: zero receiver"
+    assert amount > 0, "clearing: zero amount"
+    assert amount <= self.protocol_fees, "clearing: exceeds protocol fees"
+    self.protocol_fees -= amount
+    assert extcall IERC20(collateral_token).transfer(receiver, amount, default_return_value=True), "clearing: transfer failed"
+    log ProtocolFeesWithdrawn(receiver=receiver, amount=amount)
+
+
+# ---------------------------------------------------------------- trader
+
+
+@external
+def deposit(amount: uint256):
+    """
+    @notice Deposit collateral into the caller's margin account (approve the token first).
+            Allowed while paused: it only reduces risk.
+    @param amount Collateral base units.
+    """
+    assert amount > 0, "deposit: zero amount"
+    self._collateral[msg.sender] += convert(amount, int256)
+    assert extcall IERC20(collateral_token).transferFrom(msg.sender, self, amount, default_return_value=True), "deposit: transfer failed"
+    log Deposit(account=msg.sender, amount=amount)
+
+
+@external
+def withdraw(amount: uint256):
+    """
+    @notice Withdraw collateral. Limited to the settled collateral (unrealized profit counts
+            toward margin but cannot be taken out) and to what keeps the account at or above
+            its initial margin. Allowed while paused.
+    @param amount Collateral base units.
+    """
+    assert amount > 0, "withdraw: zero amount"
+    health: Health = self._health(msg.sender)
+    amount_int: int256 = convert(amount, int256)
+    assert amount_int <= self._collateral[msg.sender] - health.owed, "withdraw: exceeds settled collateral"
+    assert health.equity - amount_int >= convert(health.initial_margin, int256), "withdraw: below initial margin"
+    self._collateral[msg.sender] -= amount_int
+    assert extcall IERC20(collateral_token).transfer(msg.sender, amount, default_return_value=True), "withdraw: transfer failed"
+    log Withdraw(account=msg.sender, amount=amount)
+
+
+@external
+def trade(order: orders.Order, signature: Bytes[65], fill_size: uint256):
+    """
+    @notice Fill `fill_size` of a maker's signed order at its limit price; the caller is the
+            taker and takes the opposite side. Both accounts must meet initial margin after
+            the fill unless it only reduces their exposure (then equity must stay >= 0).
+    @param order The maker's order: size > 0 the maker buys, < 0 the maker sells.
+    @param signature The maker's EIP-712 signature, 65 bytes r || s || v.
+    @param fill_size How much of |order.size| to fill now (1e18 = one base unit).
+    """
+    assert fill_size > 0, "trade: zero fill size"
+    assert order.size != 0, "trade: zero order size"
+    market: uint256 = order.market
+    registry._check_market(market)
+    assert block.timestamp <= order.expiry, "trade: order expired"
+    maker: address = order.account
+    assert maker != msg.sender, "trade: maker is the taker"
+    digest: bytes32 = orders._digest(order)
+    assert not self.cancelled[digest], "trade: order cancelled"
+    total_filled: uint256 = self.filled[digest] + fill_size
+    assert total_filled <= fixed_math._abs(order.size), "trade: fill exceeds order size"
+    assert orders._recover(digest, signature) == maker, "trade: signer is not the order account"
+    self.filled[digest] = total_filled
+
+    params: registry.MarketParams = registry._params(market)
+    price: uint256 = self._price(market)
+    fill_price: uint256 = order.limit_price
+    deviation: uint256 = fill_price - price if fill_price > price else price - fill_price
+    assert deviation * WAD <= price * params.price_band, "trade: price outside band"
+
+    # premium of this fill over the index, capped; blended with the previous premium so one
+    # fill cannot set the funding rate alone
+    premium: int256 = convert(deviation * WAD // price, int256)
+    if fill_price < price:
+        premium = -premium
+    cap: int256 = convert(params.max_funding_premium, int256)
+    premium = max(-cap, min(cap, premium))
+    funding_index: int256 = self._accrue(market, price, params.funding_period, True, premium)
+
+    maker_delta: int256 = convert(fill_size, int256)
+    if order.size < 0:
+        maker_delta = -maker_delta
+    # the same notional enters both sides' cost, so its rounding cancels out
+    notional: uint256 = fixed_math._mul_div_down(fill_size, fill_price, SCALE)
+    maker_old: int256 = 0
+    maker_new: int256 = 0
+    taker_old: int256 = 0
+    taker_new: int256 = 0
+    maker_old, maker_new = self._apply_fill(maker, market, maker_delta, notional, fill_price, funding_index)
+    taker_old, taker_new = self._apply_fill(msg.sender, market, -maker_delta, notional, fill_price, funding_index)
+
+    # fees rounded up
+    maker_fee: uint256 = fixed_math._mul_div_up(notional, params.maker_fee, WAD)
+    taker_fee: uint256 = fixed_math._mul_div_up(notional, params.taker_fee, WAD)
+    self._collateral[maker] -= convert(maker_fee, int256)
+    self._collateral[msg.sender] -= convert(taker_fee, int256)
+    self._fees_unswept += maker_fee + taker_fee
+
+    oi_delta: int256 = self._long_delta(maker_old, maker_new) + self._long_delta(taker_old, taker_new)
+    if oi_delta != 0:
+        open_interest: uint256 = self._update_open_interest(market, oi_delta)
+        if oi_delta > 0:
+            assert open_interest <= registry.max_open_interest[market], "trade: open interest cap"
+
+    self._check_after_fill(maker, maker_old, maker_new)
+    self._check_after_fill(msg.sender, taker_old, taker_new)
+    log Trade(
+        digest=digest,
+        maker=maker,
+        taker=msg.sender,
+        market=market,
+        maker_size=maker_delta,
+        price=fill_price,
+        maker_fee=maker_fee,
+        taker_fee=taker_fee,
+    )
+
+
+@external
+def cancel(order: orders.Order):
+    """
+    @notice Cancel one of the caller's signed orders; its unfilled part can never be filled.
+    """
+    assert msg.sender == order.account, "cancel: caller is not the order account"
+    digest: bytes32 = orders._digest(order)
+    assert not self.cancelled[digest], "cancel: already cancelled"
+    self.cancelled[digest] = True
+    log OrderCancelled(digest=digest, account=msg.sender)
+
+
+@external
+def settle(account: address):
+    """
+    @notice Settle an account's pending funding and haircut charges into its collateral
+            (every view already includes them; this only makes them explicit). Anyone may
+            call it.
+    """
+    for market: uint256 in range(MAX_MARKETS):
+        if market >= registry.market_count:
+            break
+        if self._position[account][market] == 0:
+            continue
+        price: uint256 = self._price(market)
+        period: uint256 = 0
+        cap: uint256 = 0
+        period, cap = registry._funding_conf(market)
+        funding_index: int256 = self._accrue(market, price, period, False, 0)
+        self._settle(account, market, self._load(account, market), funding_index)
+
+
+# ---------------------------------------------------------------- views
+
+
+@external
+@view
+def order_digest(order: orders.Order) -> bytes32:
+    """
+    @notice The EIP-712 digest a maker signs for `order`.
+    """
+    return orders._digest(order)
+
+
+@external
+@view
+def domain_separator() -> bytes32:
+    """
+    @notice The EIP-712 domain separator (name "Clawback", version "1", this chain, this contract).
+    """
+    return orders._domain_separator()
+
+
+@external
+@view
+def collateral(account: address) -> int256:
+    """
+    @notice Settled balance: deposits, realized PnL, fees, and funding and haircut charges
+            settled up to now. May be negative while unrealized profit covers it.
+    """
+    return self._collateral[account] - self._health(account).owed
+
+
+@external
+@view
+def position_size(account: address, market: uint256) -> int256:
+    """
+    @notice Signed position size (1e18 = one base unit; long > 0, short < 0).
+    """
+    return fixed_math._unpack_lo(self._position[account][market])
+
+
+@external
+@view
+def equity(account: address) -> int256:
+    """
+    @notice Collateral plus unrealized PnL at oracle prices, minus pending funding and
+            haircut charges. Rounded down.
+    """
+    return self._health(account).equity
+
+
+@external
+@view
+def initial_margin(account: address) -> uint256:
+    """
+    @notice Sum over markets of |size| * price * imr, rounded up.
+    """
+    return self._health(account).initial_margin
+
+
+@external
+@view
+def maintenance_margin(account: address) -> uint256:
+    """
+    @notice Sum over markets of |size| * price * mmr, rounded up.
+    """
+    return self._health(account).maintenance_margin
+
+
+@external
+@view
+def is_liquidatable(account: address) -> bool:
+    """
+    @notice True when equity is below the maintenance margin.
+    """
+    health: Health = self._health(account)
+    return health.equity < convert(health.maintenance_margin, int256)
+
+
+@external
+@view
+def account_summary(account: address) -> AccountSummary:
+    """
+    @notice collateral, equity, initial and maintenance margin in one call.
+    """
+    health: Health = self._health(account)
+    return AccountSummary(
+        collateral=self._collateral[account] - health.owed,
+        equity=health.equity,
+        initial_margin=health.initial_margin,
+        maintenance_margin=health.maintenance_margin,
+    )
+
+
+@external
+@view
+def open_interest(market: uint256) -> uint256:
+    """
+    @notice Total long size in a market (always equal to the total short size).
+    """
+    return self._long_open_interest[market]
+
+
+@external
+@view
+def treasury() -> uint256:
+    """
+    @notice Fees and penalties held here that no account owns: the protocol's share and the
+            vault's share until it is swept.
+    """
+    return self._fees_unswept + self._vault_pending + self.protocol_fees
+
+
+@external
+@view
+def index_price(market: uint256) -> uint256:
+    """
+    @notice The market's oracle price (1e18 = one collateral token per base unit). Reverts
+            when the feed is stale or not positive.
+    """
+    registry._check_market(market)
+    return self._price_view(market)
+
+
+@external
+@view
+def funding_index(market: uint256) -> int256:
+    """
+    @notice Cumulative funding per base unit paid by longs to shorts, accrued to now
+            (price units: 1e18 = one collateral token).
+    """
+    registry._check_market(market)
+    period: uint256 = 0
+    cap: uint256 = 0
+    period, cap = registry._funding_conf(market)
+    return self._funding_index_view(market, self._price_view(market), period)
+
+
+@external
+@view
+def funding_premium(market: uint256) -> int256:
+    """
+    @notice The current funding premium (traded price over oracle, 1e18 = 100 % per
+            funding period; positive: longs pay shorts).
+    """
+    return fixed_math._unpack_hi(self._funding_clock[market])
+
+
+# ---------------------------------------------------------------- internal: prices and funding
+
+
+@internal
+@view
+def _read_oracle(market: uint256) -> uint256:
+    feed: address = empty(address)
+    max_age: uint256 = 0
+    multiplier: uint256 = 0
+    feed, max_age, multiplier = registry._oracle_conf(market)
+    round_id: uint80 = 0
+    answer: int256 = 0
+    started_at: uint256 = 0
+    updated_at: uint256 = 0
+    answered_in: uint80 = 0
+    round_id, answer, started_at, updated_at, answered_in = staticcall IAggregatorV3(feed).latestRoundData()
+    assert answer > 0, "oracle: price not positive"
+    assert updated_at <= block.timestamp, "oracle: price from the future"
+    assert block.timestamp - updated_at <= max_age, "oracle: stale price"
+    return convert(answer, uint256) * multiplier
+
+
+@internal
+@view
+def _price_view(market: uint256) -> uint256:
+    cached: uint256 = self._price_cache[market]
+    if cached != 0:
+        return cached
+    return self._read_oracle(market)
+
+
+@internal
+def _price(market: uint256) -> uint256:
+    cached: uint256 = self._price_cache[market]
+    if cached != 0:
+        return cached
+    price: uint256 = self._read_oracle(market)
+    self._price_cache[market] = price
+    return price
+
+
+@internal
+@view
+def _funding_index_view(market: uint256, price: uint256, period: uint256) -> int256:
+    clock: uint256 = self._funding_clock[market]
+    index: int256 = self._funding_index[market]
+    premium: int256 = fixed_math._unpack_hi(clock)
+    last: uint256 = convert(fixed_math._unpack_lo(clock), uint256)
+    if premium == 0 or last >= block.timestamp:
+        return index
+    # longs pay shorts premium * price over one funding period. The index is shared by both
+    # sides, so truncating here cannot create or destroy value; payments round per account.
+    elapsed: int256 = convert(block.timestamp - last, int256)
+    return index + premium * convert(price, int256) * elapsed // convert(WAD * period, int256)
+
+
+@internal
+def _accrue(market: uint256, price: uint256, period: uint256, set_premium: bool, premium: int256) -> int256:
+    """
+    @dev Bring the market's funding index to now; on a fill also fold in the fill's premium.
+    """
+    clock: uint256 = self._funding_clock[market]
+    old_premium: int256 = fixed_math._unpack_hi(clock)
+    last: uint256 = convert(fixed_math._unpack_lo(clock), uint256)
+    index: int256 = self._funding_index[market]
+    if last < block.timestamp:
+        new_index: int256 = self._funding_index_view(market, price, period)
+        if new_index != index:
+            index = new_index
+            self._funding_index[market] = index
+    new_premium: int256 = old_premium
+    if set_premium:
+        # rounded towards zero: the smaller premium
+        new_premium = (old_premium + premium) // 2
+    if last < block.timestamp or new_premium != old_premium:
+        self._funding_clock[market] = fixed_math._pack(convert(block.timestamp, int256), new_premium)
+        log Funding(market=market, index=index, premium=new_premium)
+    return index
+
+
+# ---------------------------------------------------------------- internal: accounts
+
+
+@internal
+@view
+def _load(account: address, market: uint256) -> Position:
+    word: uint256 = self._position[account][market]
+    if word == 0:
+        return empty(Position)
+    snapshot: uint256 = self._snapshot[account][market]
+    return Position(
+        size=fixed_math._unpack_lo(word),
+        cost=fixed_math._unpack_hi(word),
+        funding_snapshot=fixed_math._unpack_lo(snapshot),
+        haircut_snapshot=convert(fixed_math._unpack_hi(snapshot), uint256),
+    )
+
+
+@internal
+@view
+def _owed(market: uint256, position: Position, funding_index: int256) -> (int256, uint256):
+    """
+    @dev Pending funding (signed, > 0 owed) and haircut charge of a position. Funding rounds
+         towards plus infinity: payers pay the rounding, receivers never get more than paid.
+    """
+    if position.size == 0:
+        return 0, 0
+    funding: int256 = fixed_math._div_ceil(position.size * (funding_index - position.funding_snapshot), SCALE_INT)
+    charge: uint256 = haircut._pending(market, position.size, position.haircut_snapshot, SCALE)
+    return funding, charge
+
+
+@internal
+def _settle(account: address, market: uint256, position: Position, funding_index: int256) -> Position:
+    if position.size == 0:
+        return position
+    funding: int256 = 0
+    charge: uint256 = 0
+    funding, charge = self._owed(market, position, funding_index)
+    haircut_index: uint256 = haircut.haircut_index[market][position.size > 0]
+    if position.funding_snapshot == funding_index and position.haircut_snapshot == haircut_index:
+        return position
+    if funding != 0 or charge != 0:
+        self._collateral[account] -= funding + convert(charge, int256)
+        log Settled(account=account, market=market, funding=funding, haircut=charge)
+    self._snapshot[account][market] = fixed_math._pack(funding_index, convert(haircut_index, int256))
+    position.funding_snapshot = funding_index
+    position.haircut_snapshot = haircut_index
+    return position
+
+
+@internal
+def _apply_fill(account: address, market: uint256, delta: int256, notional: uint256, price: uint256, funding_index: int256) -> (int256, int256):
+    """
+    @dev Change an account's position by `delta` at a fill of `notional` (the same amount on
+         the other side). Settles pending charges first, then realizes PnL on the reduced part.
+    @return The old and the new size.
+    """
+    position: Position = self._settle(account, market, self._load(account, market), funding_index)
+    old_size: int256 = position.size
+    new_size: int256 = old_size + delta
+    signed_notional: int256 = convert(notional, int256)
+    if delta < 0:
+        signed_notional = -signed_notional
+    total_cost: int256 = position.cost + signed_notional
+    remaining: int256 = total_cost
+    flipped: bool = old_size != 0 and new_size != 0 and (old_size > 0) != (new_size > 0)
+    if new_size == 0:
+        remaining = 0
+    elif flipped:
+        # cost basis of the new side at the fill price, rounded down: less PnL is realized
+        # into withdrawable collateral
+        remaining = fixed_math._div_floor(new_size * convert(price, int256), SCALE_INT)
+    elif self._is_reducing(old_size, new_size):
+        # pro-rata cost of what is left, rounded down for the same reason
+        remaining = fixed_math._div_floor(position.cost * convert(fixed_math._abs(new_size), int256), convert(fixed_math._abs(old_size), int256))
+    if remaining != total_cost:
+        # realized PnL: collateral and cost move together, equity is unchanged
+        self._collateral[account] -= total_cost - remaining
+    if new_size == 0:
+        self._position[account][market] = 0
+    else:
+        self._position[account][market] = fixed_math._pack(new_size, remaining)
+    if new_size != 0 and (old_size == 0 or flipped):
+        self._snapshot[account][market] = fixed_math._pack(
+            funding_index, convert(haircut.haircut_index[market][new_size > 0], int256)
+        )
+    return old_size, new_size
+
+
+@internal
+@view
+def _health(account: address) -> Health:
+    health: Health = Health(equity=self._collateral[account], initial_margin=0, maintenance_margin=0, owed=0)
+    for market: uint256 in range(MAX_MARKETS):
+        if market >= registry.market_count:
+            break
+        if self._position[account][market] == 0:
+            continue
+        position: Position = self._load(account, market)
+        price: uint256 = self._price_view(market)
+        period: uint256 = 0
+        cap: uint256 = 0
+        period, cap = registry._funding_conf(market)
+        funding: int256 = 0
+        charge: uint256 = 0
+        funding, charge = self._owed(market, position, self._funding_index_view(market, price, period))
+        owed: int256 = funding + convert(charge, int256)
+        # position value rounded down (towards minus infinity): equity is never overstated
+        value: int256 = fixed_math._div_floor(position.size * convert(price, int256), SCALE_INT)
+        health.equity += value - position.cost - owed
+        health.owed += owed
+        # requirements rounded up
+        notional: uint256 = fixed_math._mul_div_up(fixed_math._abs(position.size), price, SCALE)
+        imr: uint256 = 0
+        mmr: uint256 = 0
+        imr, mmr = registry._margin_ratios(market)
+        health.initial_margin += fixed_math._mul_div_up(notional, imr, WAD)
+        health.maintenance_margin += fixed_math._mul_div_up(notional, mmr, WAD)
+    return health
+
+
+@internal
+def _check_after_fill(account: address, old_size: int256, new_size: int256):
+    health: Health = empty(Health)
+    if new_size == 0 or self._is_reducing(old_size, new_size):
+        health = self._health(account)
+        assert health.equity >= 0, "trade: fill would leave the account bankrupt"
+    else:
+        assert not ownable.paused, "trade: paused"
+        health = self._health(account)
+        assert health.equity >= convert(health.initial_margin, int256), "trade: below initial margin"
+
+
+@internal
+@pure
+def _is_reducing(old_size: int256, new_size: int256) -> bool:
+    if old_size > 0:
+        return new_size >= 0 and new_size < old_size
+    if old_size < 0:
+        return new_size <= 0 and new_size > old_size
+    return False
+
+
+@internal
+@pure
+def _long_delta(old_size: int256, new_size: int256) -> int256:
+    return max(new_size, 0) - max(old_size, 0)
+
+
+@internal
+def _update_open_interest(market: uint256, delta: int256) -> uint256:
+    open_interest: uint256 = convert(convert(self._long_open_interest[market], int256) + delta, uint256)
+    self._long_open_interest[market] = open_interest
+    return open_interest
+
+
+@internal
+def _credit(account: address, amount: int256):
+    self._collateral[account] += amount
+
+
+@internal
+def _close_account(account: address) -> uint256:
+    """
+    @dev Zero a flat account's collateral; returns its deficit. A positive remainder (a few
+         base units of rounding) goes to the insurance vault.
+    """
+    balance: int256 = self._collateral[account]
+    self._collateral[account] = 0
+    if balance >= 0:
+        self._vault_pending += convert(balance, uint256)
+        return 0
+    return convert(-balance, uint256)
+
+
+@internal
+def _add_vault_revenue(amount: uint256):
+    self._vault_pending += amount
+
+
+@internal
+def _add_bad_debt(amount: uint256):
+    self.bad_debt += amount
+
+
+@internal
+def _sweep(vault: address):
+    fees: uint256 = self._fees_unswept
+    # the vault's share of fees rounds down; the remainder is the protocol's
+    fee_share: uint256 = fees * registry.insurance_fee_share // WAD
+    to_vault: uint256 = self._vault_pending + fee_share
+    to_protocol: uint256 = fees - fee_share
+    if to_vault == 0 and to_protocol == 0:
+        return
+    self._fees_unswept = 0
+    self._vault_pending = 0
+    self.protocol_fees += to_protocol
+    if to_vault > 0:
+        assert extcall IERC20(collateral_token).transfer(vault, to_vault, default_return_value=True), "clearing: transfer failed"
+        extcall IInsuranceVault(vault).notify_revenue(to_vault)
+    log FeesSwept(vault=vault, to_vault=to_vault, to_protocol=to_protocol)
+
+
+@internal
+@view
+def _scale() -> uint256:
+    return SCALE

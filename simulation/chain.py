@@ -1,0 +1,403 @@
+"""The chain layer: one interface over anvil (batched raw JSON-RPC) and an in-process py-evm
+chain (eth-tester, via web3's EthereumTesterProvider), plus the deployment backend.
+
+The engine's hot path per block is: `send_block(txs, timestamp)` (one batched request of
+eth_sendTransaction with explicit gas and Python-managed nonces, then one evm_mine with the
+block's timestamp), then `call_many(...)` (one batch of eth_call). A reverted transaction comes
+back as a TxResult with ok=False and its reason: data, never an exception.
+"""
+from __future__ import annotations
+
+import abc
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+from eth_utils import to_checksum_address
+
+from .abi import Artifacts, decode_revert
+from .rpc import RpcClient, RpcError, RpcFailure
+
+DEFAULT_GAS = 3_000_000
+DEV_ACCOUNTS = (  # anvil's / ape's well-known dev accounts (test mnemonic), the only hard-coded ones
+    "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266",
+    "0x70997970C51812dc3A010C7d01b50e0d17dc79C8",
+    "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC",
+)
+
+
+@dataclass
+class Tx:
+    """A transaction intent: `to=None` deploys `data` as init code."""
+
+    sender: str
+    to: str | None
+    data: bytes
+    gas: int = DEFAULT_GAS
+    value: int = 0
+    label: str = ""          # e.g. "trade", "liquidate" (for counting)
+    agent: str = ""          # which agent sent it
+    meta: Any = None         # anything the agent wants back with the result
+
+
+@dataclass
+class Log:
+    address: str
+    topics: list[bytes]
+    data: bytes
+
+
+@dataclass
+class TxResult:
+    """What became of a Tx after its block was mined."""
+
+    tx: Tx
+    hash: str
+    ok: bool
+    gas_used: int = 0
+    logs: list[Log] = field(default_factory=list)
+    reason: str | None = None
+    contract_address: str | None = None
+
+
+@dataclass
+class CallError:
+    """A failed eth_call (revert), kept as data."""
+
+    reason: str
+
+    def __bool__(self) -> bool:
+        return False
+
+
+def _hx(b: bytes) -> str:
+    return "0x" + b.hex()
+
+
+def _b(x: bytes | str) -> bytes:
+    return _unhex(x) if isinstance(x, str) else bytes(x)
+
+
+def _unhex(s: str | None) -> bytes:
+    if not s:
+        return b""
+    return bytes.fromhex(s[2:] if s.startswith("0x") else s)
+
+
+class Chain(abc.ABC):
+    """A devnet the simulation can drive. Subclasses: RpcChain (anvil/URL), EmbeddedChain."""
+
+    kind: str = "abstract"
+    chain_id: int = 31337
+
+    @abc.abstractmethod
+    def send_block(self, txs: Sequence[Tx], timestamp: int | None = None) -> list[TxResult]:
+        """Send all `txs`, mine exactly one block (at `timestamp` if given), return results in order."""
+
+    @abc.abstractmethod
+    def call_many(self, calls: Sequence[tuple[str, bytes]]) -> list[bytes | CallError]:
+        """eth_call each (to, data) against the latest block, in one round trip where possible."""
+
+    @abc.abstractmethod
+    def fund(self, addresses: Sequence[str], wei: int) -> None:
+        """Give each address `wei` of ether (gas money)."""
+
+    def add_key(self, private_key: bytes) -> None:  # noqa: B027 - optional hook
+        """Let the chain send transactions from this key's address (embedded needs the key)."""
+
+    @abc.abstractmethod
+    def latest_timestamp(self) -> int: ...
+
+    @abc.abstractmethod
+    def block_number(self) -> int: ...
+
+    def close(self) -> None:  # noqa: B027
+        """Release resources (the anvil process is owned by whoever started it)."""
+
+    @property
+    def default_sender(self) -> str:
+        return DEV_ACCOUNTS[0]
+
+
+class RpcChain(Chain):
+    """anvil (or any node with anvil_/evm_ methods and impersonation) over raw JSON-RPC."""
+
+    kind = "anvil"
+
+    def __init__(self, url: str, timeout: float = 300.0):
+        self.url = url
+        self.rpc = RpcClient(url, timeout=timeout)
+        self.chain_id = int(self.rpc.call("eth_chainId"), 16)  # raises ChainUnreachable
+        self._nonces: dict[str, int] = {}
+        self.automine = True
+        try:
+            self.rpc.call("anvil_autoImpersonateAccount", [True])
+        except RpcFailure:
+            pass  # not anvil: dev accounts only
+
+    # -- nonces -------------------------------------------------------------------------------
+    def _next_nonces(self, senders: Sequence[str]) -> None:
+        missing = sorted({s for s in senders if s not in self._nonces})
+        if missing:
+            res = self.rpc.batch([("eth_getTransactionCount", [s, "latest"]) for s in missing])
+            for s, r in zip(missing, res):
+                if isinstance(r, RpcError):
+                    raise RuntimeError(f"eth_getTransactionCount({s}): {r.message}")
+                self._nonces[s] = int(r, 16)
+
+    def set_automine(self, on: bool) -> None:
+        self.rpc.call("evm_setAutomine", [on])
+        self.automine = on
+
+    # -- hot path -----------------------------------------------------------------------------
+    def send_block(self, txs: Sequence[Tx], timestamp: int | None = None) -> list[TxResult]:
+        if self.automine:
+            self.set_automine(False)
+        self._next_nonces([t.sender for t in txs])
+        reqs = []
+        for t in txs:
+            n = self._nonces[t.sender]
+            self._nonces[t.sender] = n + 1
+            tx: dict[str, Any] = {"from": t.sender, "data": _hx(t.data), "gas": hex(t.gas),
+                                  "gasPrice": "0x0", "nonce": hex(n), "value": hex(t.value)}
+            if t.to is not None:
+                tx["to"] = t.to
+            reqs.append(("eth_sendTransaction", [tx]))
+        hashes = self.rpc.batch(reqs)
+        rejected = [i for i, h in enumerate(hashes) if isinstance(h, RpcError)]
+        self.rpc.call("evm_mine", [timestamp] if timestamp is not None else [])
+        if rejected:  # a rejected tx leaves a nonce gap: resync and clear the pool
+            self.rpc.call("anvil_dropAllTransactions")
+            for i in rejected:
+                self._nonces.pop(txs[i].sender, None)
+        receipts = self.rpc.call("eth_getBlockReceipts", ["latest"]) or []
+        by_hash = {r["transactionHash"]: r for r in receipts}
+        results: list[TxResult] = []
+        failed: list[int] = []
+        for i, (t, h) in enumerate(zip(txs, hashes)):
+            if isinstance(h, RpcError):
+                results.append(TxResult(t, "", False, reason=f"rejected: {h.message}"))
+                continue
+            r = by_hash.get(h)
+            if r is None:
+                results.append(TxResult(t, h, False, reason="not mined"))
+                self._nonces.pop(t.sender, None)
+                continue
+            ok = int(r["status"], 16) == 1
+            logs = [Log(to_checksum_address(lg["address"]), [_unhex(x) for x in lg["topics"]],
+                        _unhex(lg["data"])) for lg in r.get("logs", [])]
+            res = TxResult(t, h, ok, int(r["gasUsed"], 16), logs,
+                           contract_address=(to_checksum_address(r["contractAddress"])
+                                             if r.get("contractAddress") else None))
+            if not ok:
+                reason = r.get("revertReason")
+                res.reason = decode_revert(reason) if reason else None
+                if res.reason is None:
+                    failed.append(i)
+            results.append(res)
+        if failed:  # replay on the parent state for a reason (approximate inside a busy block)
+            parent = hex(int(receipts[0]["blockNumber"], 16) - 1) if receipts else "latest"
+            calls = []
+            for i in failed:
+                t = results[i].tx
+                c = {"from": t.sender, "data": _hx(t.data), "gas": hex(t.gas)}
+                if t.to:
+                    c["to"] = t.to
+                calls.append(("eth_call", [c, parent]))
+            for i, ans in zip(failed, self.rpc.batch(calls)):
+                if isinstance(ans, RpcError):
+                    results[i].reason = decode_revert(ans.data) if isinstance(ans.data, str) and ans.data.startswith("0x") else ans.message
+                else:
+                    results[i].reason = "reverted (out of gas or order-dependent)"
+        return results
+
+    def call_many(self, calls: Sequence[tuple[str, bytes]]) -> list[bytes | CallError]:
+        answers = self.rpc.batch([("eth_call", [{"to": to, "data": _hx(d)}, "latest"]) for to, d in calls])
+        out: list[bytes | CallError] = []
+        for a in answers:
+            if isinstance(a, RpcError):
+                data = a.data if isinstance(a.data, str) else None
+                out.append(CallError(decode_revert(data) if data else a.message))
+            else:
+                out.append(_unhex(a))
+        return out
+
+    def fund(self, addresses: Sequence[str], wei: int) -> None:
+        self.rpc.batch([("anvil_setBalance", [a, hex(wei)]) for a in addresses])
+
+    def latest_timestamp(self) -> int:
+        return int(self.rpc.call("eth_getBlockByNumber", ["latest", False])["timestamp"], 16)
+
+    def block_number(self) -> int:
+        return int(self.rpc.call("eth_blockNumber"), 16)
+
+    def close(self) -> None:
+        self.rpc.close()
+
+
+class EmbeddedChain(Chain):
+    """In-process py-evm chain (eth-tester behind web3's EthereumTesterProvider). No node, slower."""
+
+    kind = "embedded"
+
+    def __init__(self) -> None:
+        from web3.providers.eth_tester import EthereumTesterProvider
+
+        self.provider = EthereumTesterProvider()
+        self.tester = self.provider.ethereum_tester
+        self.tester.disable_auto_mine_transactions()
+        cid = self.provider.make_request("eth_chainId", [])["result"]
+        self.chain_id = int(cid, 16) if isinstance(cid, str) else int(cid)
+        self._funder = self.tester.get_accounts()[0]
+        self._known = {a.lower() for a in self.tester.get_accounts()}
+
+    @property
+    def default_sender(self) -> str:
+        return to_checksum_address(self._funder)
+
+    def add_key(self, private_key: bytes) -> None:
+        from eth_keys import keys
+
+        addr = keys.PrivateKey(private_key).public_key.to_checksum_address()
+        if addr.lower() not in self._known:
+            self.tester.add_account("0x" + private_key.hex())
+            self._known.add(addr.lower())
+
+    def _mine(self, timestamp: int | None) -> None:
+        backend = self.tester.backend
+        if timestamp is not None:
+            hdr = backend.chain.header
+            if timestamp > hdr.timestamp:
+                backend.chain.header = hdr.copy(timestamp=timestamp)
+        self.tester.mine_blocks()
+
+    def send_block(self, txs: Sequence[Tx], timestamp: int | None = None) -> list[TxResult]:
+        from eth_tester.exceptions import TransactionFailed, ValidationError
+
+        if timestamp is not None:  # stamp the pending block before any tx executes
+            hdr = self.tester.backend.chain.header
+            if timestamp > hdr.timestamp:
+                self.tester.backend.chain.header = hdr.copy(timestamp=timestamp)
+        hashes: list[str | None] = []
+        errors: dict[int, str] = {}
+        for i, t in enumerate(txs):
+            tx: dict[str, Any] = {"from": t.sender, "data": _hx(t.data), "gas": t.gas, "value": t.value}
+            if t.to is not None:
+                tx["to"] = t.to
+            try:
+                self.tester.validator.validate_inbound_transaction(tx, txn_internal_type="send")
+                raw = self.tester.normalizer.normalize_inbound_transaction(tx)
+                hashes.append(_hx(bytes(self.tester.backend.send_transaction(raw))))
+            except (TransactionFailed, ValidationError, ValueError) as exc:
+                hashes.append(None)
+                errors[i] = f"rejected: {exc}"
+        parent_number = self.block_number()
+        self.tester.backend.mine_blocks()
+        results = []
+        for i, (t, h) in enumerate(zip(txs, hashes)):
+            if h is None:
+                results.append(TxResult(t, "", False, reason=errors[i]))
+                continue
+            r = self.tester.get_transaction_receipt(h)
+            ok = r["status"] == 1
+            logs = [Log(to_checksum_address(lg["address"]), [_b(x) for x in lg["topics"]],
+                        _b(lg["data"])) for lg in r["logs"]]
+            res = TxResult(t, h if isinstance(h, str) else _hx(h), ok, r["gas_used"], logs,
+                           contract_address=(to_checksum_address(r["contract_address"])
+                                             if r.get("contract_address") else None))
+            if not ok:
+                res.reason = self._replay_reason(t, parent_number)
+            results.append(res)
+        return results
+
+    def _replay_reason(self, t: Tx, block: int) -> str:
+        from eth_tester.exceptions import TransactionFailed
+
+        c: dict[str, Any] = {"from": t.sender, "data": _hx(t.data), "gas": t.gas}
+        if t.to:
+            c["to"] = t.to
+        try:
+            self.tester.call(c, block)
+        except TransactionFailed as exc:
+            arg = exc.args[0] if exc.args else None
+            if isinstance(arg, (bytes, bytearray)):
+                return decode_revert(bytes(arg))
+            return str(arg) if arg else "reverted"
+        except Exception as exc:  # noqa: BLE001
+            return f"reverted ({exc.__class__.__name__})"
+        return "reverted (order-dependent)"
+
+    def call_many(self, calls: Sequence[tuple[str, bytes]]) -> list[bytes | CallError]:
+        from eth_tester.exceptions import TransactionFailed
+
+        out: list[bytes | CallError] = []
+        for to, data in calls:
+            try:
+                out.append(_b(self.tester.call({"from": self._funder, "to": to, "data": _hx(data), "gas": 30_000_000}, "latest")))
+            except TransactionFailed as exc:
+                arg = exc.args[0] if exc.args else None
+                out.append(CallError(decode_revert(bytes(arg)) if isinstance(arg, (bytes, bytearray)) else str(arg)))
+        return out
+
+    def fund(self, addresses: Sequence[str], wei: int) -> None:
+        for a in addresses:
+            self.tester.send_transaction({"from": self._funder, "to": a, "value": wei, "gas": 21000})
+        self.tester.mine_blocks()
+
+    def latest_timestamp(self) -> int:
+        return self.tester.get_block_by_number("latest")["timestamp"]
+
+    def block_number(self) -> int:
+        return self.tester.get_block_by_number("latest")["number"]
+
+
+class ChainBackend:
+    """The deployment backend (`simulation.deployment` protocol) over any Chain.
+
+    deploy(name, *args) -> address; transact(address, name, fn, *args, sender=...) -> TxResult
+    (raises on revert: deployment must not half-succeed); call(address, name, fn, *args) -> value.
+    Each deploy/transact mines one block, `block_time` seconds after the previous one.
+    """
+
+    def __init__(self, chain: Chain, artifacts: Artifacts | None = None, sender: str | None = None,
+                 block_time: int = 1):
+        self.chain = chain
+        self.artifacts = artifacts or Artifacts()
+        self.sender = sender or chain.default_sender
+        self.block_time = block_time
+
+    def _ts(self) -> int:
+        return self.chain.latest_timestamp() + self.block_time
+
+    def deploy(self, contract_name: str, *args: Any, sender: str | None = None) -> str:
+        data = self.artifacts[contract_name].deploy_data(*args)
+        (res,) = self.chain.send_block([Tx(sender or self.sender, None, data, gas=25_000_000,
+                                           label=f"deploy {contract_name}")], self._ts())
+        if not res.ok or not res.contract_address:
+            raise RuntimeError(f"deploying {contract_name} failed: {res.reason}")
+        return res.contract_address
+
+    def transact(self, address: str, contract_name: str, fn_name: str, *args: Any,
+                 sender: str | None = None, gas: int = 5_000_000) -> TxResult:
+        data = self.artifacts[contract_name].fn(fn_name).encode(*args)
+        (res,) = self.chain.send_block([Tx(sender or self.sender, address, data, gas=gas,
+                                           label=fn_name)], self._ts())
+        if not res.ok:
+            raise RuntimeError(f"{contract_name}.{fn_name} reverted: {res.reason}")
+        return res
+
+    def transact_many(self, calls: Sequence[tuple[str, str, str, tuple, str | None]]) -> list[TxResult]:
+        """Several (address, contract, fn, args, sender) in ONE block; raises if any reverts."""
+        txs = [Tx(s or self.sender, a, self.artifacts[c].fn(f).encode(*args), gas=5_000_000, label=f)
+               for a, c, f, args, s in calls]
+        results = self.chain.send_block(txs, self._ts())
+        bad = [r for r in results if not r.ok]
+        if bad:
+            raise RuntimeError(f"{bad[0].tx.label} reverted: {bad[0].reason}")
+        return results
+
+    def call(self, address: str, contract_name: str, fn_name: str, *args: Any) -> Any:
+        spec = self.artifacts[contract_name].fn(fn_name)
+        (out,) = self.chain.call_many([(address, spec.encode(*args))])
+        if isinstance(out, CallError):
+            raise RuntimeError(f"{contract_name}.{fn_name} reverted: {out.reason}")
+        return spec.decode(out)

@@ -1,0 +1,41 @@
+"""Locations of the repository, its compiled artifacts, shipped scenarios and shared data."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+SCENARIO_DIR = PACKAGE_DIR / "scenarios"
+
+
+def repo_root() -> Path:
+    """The repository root: $CLAWBACK_ROOT, else the first parent of the package holding
+    ape-config.yaml, else the current directory."""
+    env = os.environ.get("CLAWBACK_ROOT")
+    if env:
+        return Path(env).resolve()
+    for parent in [PACKAGE_DIR, *PACKAGE_DIR.parents]:
+        if (parent / "ape-config.yaml").is_file():
+            return parent
+    return Path.cwd()
+
+
+def build_manifest() -> Path:
+    """ape's compiled manifest (abi + bytecode per contract type)."""
+    return repo_root() / ".build" / "__local__.json"
+
+
+def resolve_data_path(path: str | os.PathLike) -> Path:
+    """Resolve a data path from a scenario: absolute, else relative to the repo root."""
+    p = Path(path)
+    return p if p.is_absolute() else (repo_root() / p).resolve()
+
+
+def find_anvil() -> str | None:
+    """The project's anvil (node_modules/.bin/anvil), else the one on PATH, else None."""
+    import shutil
+
+    local = repo_root() / "node_modules" / ".bin" / "anvil"
+    if local.is_file() and os.access(local, os.X_OK):
+        return str(local)
+    return shutil.which("anvil")
