@@ -1,5 +1,7 @@
 # pragma version 0.4.3
 # pragma nonreentrancy on
+# pragma optimize codesize
+# pragma experimental-codegen
 """
 @title Clearinghouse
 @notice Clawback's perpetual-futures clearinghouse: one collateral token, cross-margin

@@ -249,6 +249,7 @@ class EmbeddedChain(Chain):
         self.chain_id = int(cid, 16) if isinstance(cid, str) else int(cid)
         self._funder = self.tester.get_accounts()[0]
         self._known = {a.lower() for a in self.tester.get_accounts()}
+        self._nonces: dict[str, int] = {}
 
     @property
     def default_sender(self) -> str:
@@ -271,8 +272,6 @@ class EmbeddedChain(Chain):
         self.tester.mine_blocks()
 
     def send_block(self, txs: Sequence[Tx], timestamp: int | None = None) -> list[TxResult]:
-        from eth_tester.exceptions import TransactionFailed, ValidationError
-
         if timestamp is not None:  # stamp the pending block before any tx executes
             hdr = self.tester.backend.chain.header
             if timestamp > hdr.timestamp:
@@ -280,14 +279,18 @@ class EmbeddedChain(Chain):
         hashes: list[str | None] = []
         errors: dict[int, str] = {}
         for i, t in enumerate(txs):
-            tx: dict[str, Any] = {"from": t.sender, "data": _hx(t.data), "gas": t.gas, "value": t.value}
+            if t.sender not in self._nonces:
+                self._nonces[t.sender] = self.tester.get_nonce(t.sender)
+            tx: dict[str, Any] = {"from": t.sender, "data": _hx(t.data), "gas": t.gas, "value": t.value,
+                                  "nonce": self._nonces[t.sender]}
             if t.to is not None:
                 tx["to"] = t.to
             try:
                 self.tester.validator.validate_inbound_transaction(tx, txn_internal_type="send")
                 raw = self.tester.normalizer.normalize_inbound_transaction(tx)
                 hashes.append(_hx(bytes(self.tester.backend.send_transaction(raw))))
-            except (TransactionFailed, ValidationError, ValueError) as exc:
+                self._nonces[t.sender] += 1
+            except Exception as exc:  # noqa: BLE001 - rejected before execution: data, not a crash
                 hashes.append(None)
                 errors[i] = f"rejected: {exc}"
         parent_number = self.block_number()
@@ -340,8 +343,7 @@ class EmbeddedChain(Chain):
 
     def fund(self, addresses: Sequence[str], wei: int) -> None:
         for a in addresses:
-            self.tester.send_transaction({"from": self._funder, "to": a, "value": wei, "gas": 21000})
-        self.tester.mine_blocks()
+            self.send_block([Tx(self._funder, a, b"", gas=21000, value=wei)])
 
     def latest_timestamp(self) -> int:
         return self.tester.get_block_by_number("latest")["timestamp"]

@@ -96,7 +96,9 @@ class Action:
     market: Optional[int]
     size: Optional[int]
     shortfall: int  # deficit for a bankruptcy, maintenance shortfall otherwise (base units)
-    margin_used: int = 0  # extra initial margin this action charges the keeper (base units)
+    # change of the keeper's initial margin this action causes (base units; negative when the
+    # takeover offsets a position the keeper already holds)
+    margin_used: int = 0
 
     def call_args(self) -> tuple:
         """Arguments of the Clearinghouse function named by `kind`."""
@@ -248,7 +250,7 @@ def plan(
                 skipped.append(Skipped(acc.account, None,
                                        f"bankrupt takeover needs {needed} margin, keeper has {budget}"))
                 continue
-            actions.append(Action(LIQUIDATE_BANKRUPT, acc.account, None, None, acc.shortfall, max(needed, 0)))
+            actions.append(Action(LIQUIDATE_BANKRUPT, acc.account, None, None, acc.shortfall, needed))
             if not unlimited:
                 budget -= needed
                 kpos = trial
@@ -278,7 +280,7 @@ def plan(
                 used = takeover_margin_delta(kpos.get(m, 0), direction, want, mk.price, mk.imr, token_decimals)
                 budget -= used
                 kpos[m] = kpos.get(m, 0) + direction * want
-            actions.append(Action(LIQUIDATE, acc.account, m, want, acc.shortfall, max(used, 0)))
+            actions.append(Action(LIQUIDATE, acc.account, m, want, acc.shortfall, used))
 
     return Plan(actions=actions, skipped=skipped)
 

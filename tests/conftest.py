@@ -71,3 +71,24 @@ def token18(owner, project):
 def feed(owner, project):
     # 8-decimal feed like Chainlink's USD feeds: BTC at 50,000.
     return owner.deploy(project.MockAggregator, 8, 50_000 * 10**8)
+
+
+@pytest.fixture(scope="module")
+def protocol(project, chain, owner):
+    """A deployed protocol: 6-decimal token, one BTC-like market at 50,000 (imr 10 %,
+    mmr 5 %), insurance vault wired. Module-scoped; tests isolate state with chain.isolate
+    (ape's default per-test isolation)."""
+    from support.protocol import build_protocol
+
+    return build_protocol(project, chain, owner)
+
+
+@pytest.fixture(scope="module")
+def protocol_builder(project, chain, owner):
+    """Build a protocol with non-default options (decimals, markets, margins, no vault)."""
+    from support.protocol import build_protocol
+
+    def _build(**kwargs):
+        return build_protocol(project, chain, owner, **kwargs)
+
+    return _build

@@ -1,21 +1,20 @@
 """Fixtures for the InsuranceVault unit tests.
 
 The Clearinghouse is played by a plain account, `clearinghouse_account`, so `cover` and
-`notify_revenue` can be called directly.
+`notify_revenue` can be called directly. Reference arithmetic lives in insurance_vault_helpers.
 """
 import pytest
-
-USDC = 10**6
-DAY = 86_400
-COOLDOWN = 7 * DAY
-VIRTUAL_SHARES = 10**6  # 10**DECIMALS_OFFSET
-VIRTUAL_ASSETS = 1
-WAD = 10**18
+from insurance_vault_helpers import COOLDOWN, MAX_UINT, USDC
 
 
 @pytest.fixture(scope="session")
 def clearinghouse_account(accounts):
     return accounts[8]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _vault_roles(owner, staker, other, attacker, clearinghouse_account):
+    """Create the session-scoped accounts before any module snapshot (keeps ape's isolation cheap)."""
 
 
 @pytest.fixture(scope="module")
@@ -25,9 +24,30 @@ def vault(owner, token, clearinghouse_account, project):
 
 @pytest.fixture(scope="module")
 def funded(vault, token, staker, other, attacker, clearinghouse_account):
-    """Give the stakers 1,000,000 tokens each, approved to the vault; fund the clearinghouse."""
-    for acct in (staker, other, attacker):
+    """1,000,000 tokens for each staker, approved to the vault, and for the clearinghouse."""
+    for acct in (staker, other, attacker, clearinghouse_account):
         token.mint(acct, 1_000_000 * USDC, sender=acct)
-        token.approve(vault, 2**256 - 1, sender=acct)
-    token.mint(clearinghouse_account, 1_000_000 * USDC, sender=clearinghouse_account)
+        token.approve(vault, MAX_UINT, sender=acct)
     return vault
+
+
+@pytest.fixture
+def revenue(vault, token, clearinghouse_account):
+    """Pay `amount` of revenue into the vault the way the Clearinghouse does."""
+
+    def pay(amount):
+        token.transfer(vault, amount, sender=clearinghouse_account)
+        return vault.notify_revenue(amount, sender=clearinghouse_account)
+
+    return pay
+
+
+@pytest.fixture
+def matured(vault, chain):
+    """Move the next block's timestamp to the moment `account`'s request matures."""
+
+    def advance(account):
+        _, _, requested_at = vault.redeem_request(account)
+        chain.pending_timestamp = requested_at + vault.cooldown()
+
+    return advance
