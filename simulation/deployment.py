@@ -59,6 +59,7 @@ MIN_FUNDING_PERIOD = 60
 MAX_FUNDING_PERIOD = 30 * 86400
 MAX_FUNDING_PREMIUM = 10**17  # 10 %
 MAX_UINT64 = 2**64 - 1
+MAX_VAULT_COOLDOWN = 30 * 86400  # contracts/InsuranceVault.vy
 
 # Field order of Clearinghouse.market_params(m) (struct MarketParams).
 MARKET_PARAMS_FIELDS = (
@@ -418,9 +419,10 @@ def parse_config(data: Mapping, source: str = "<dict>") -> DeployConfig:
             max_cover_ratio=_get("insurance_vault", iv, "max_cover_ratio", parse_ratio, P),
             min_reserve=_get("insurance_vault", iv, "min_reserve", lambda v: parse_amount(v, collateral.decimals), P),
         )
-        _range(P, "insurance_vault.cooldown", vault.cooldown, 0, 365 * 86400, fmt=lambda s: f"{s} s")
+        _range(P, "insurance_vault.cooldown", vault.cooldown, 0, MAX_VAULT_COOLDOWN, fmt=lambda s: f"{s} s")
         _range(P, "insurance_vault.max_cover_ratio", vault.max_cover_ratio, 0, WAD, lo_open=True, fmt=_fmt_ratio)
-        _range(P, "insurance_vault.min_reserve", vault.min_reserve, 0)
+        _range(P, "insurance_vault.min_reserve", vault.min_reserve, 1,
+               fmt=lambda x: f"{x} base units", why=" (the vault never pays out its last unit)")
 
     # [ownership]
     own = data.get("ownership", {})
@@ -1076,3 +1078,31 @@ __all__ = [
     "verify_deployment", "check_existing", "read_manifest", "write_manifest", "manifest_name",
     "default_config_path", "parse_ratio", "parse_duration", "parse_amount", "parse_address",
 ]
+
+
+def deploy_and_record(backend: Backend, config: DeployConfig, manifest_path, *, network: str,
+                      replace: bool = False, local: Optional[bool] = None,
+                      log: Optional[Log] = None) -> Deployment:
+    """The whole `ape run deploy` flow, shared with the simulation: refuse if a deployment is
+    already recorded for this chain (unless `replace`; the old manifest is then kept as
+    <name>.replaced-<block>.json), deploy, verify, write the manifest."""
+    say = log or (lambda msg: None)
+    manifest_path = Path(manifest_path)
+    existing = check_existing(backend, manifest_path)
+    if existing.status != "none":
+        if existing.blocks and not replace:
+            raise DeployError(existing.message + ". Not deploying again: pass --replace (or set "
+                              "CLAWBACK_REPLACE=1) to deploy a new instance; the old manifest is kept.")
+        say(existing.message + ("; replacing it" if existing.blocks else "; overwriting the stale manifest"))
+        if existing.manifest is not None:
+            backup = manifest_path.with_name(
+                f"{manifest_path.stem}.replaced-{existing.manifest.chain_id}-{existing.manifest.deployment_block}.json")
+            manifest_path.replace(backup)
+            say(f"previous manifest kept as {backup}")
+    deployment = deploy_protocol(backend, config, network=network, local=local, log=say)
+    deployment.write(manifest_path)
+    say(f"manifest written to {manifest_path}")
+    return deployment
+
+
+__all__.append("deploy_and_record")

@@ -553,7 +553,8 @@ def _accrue(market: uint256, price: uint256, period: uint256, set_premium: bool,
     if set_premium:
         # rounded towards zero: the smaller premium
         new_premium = (old_premium + premium) // 2
-    if last < block.timestamp or new_premium != old_premium:
+    # with a zero premium before and after, nothing accrues and the clock need not move
+    if (last < block.timestamp and (old_premium != 0 or new_premium != 0)) or new_premium != old_premium:
         self._funding_clock[market] = fixed_math._pack(convert(block.timestamp, int256), new_premium)
         log Funding(market=market, index=index, premium=new_premium)
     return index

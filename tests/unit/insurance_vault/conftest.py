@@ -13,7 +13,7 @@ def clearinghouse_account(accounts):
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _vault_roles(owner, staker, other, attacker, clearinghouse_account):
+def _vault_roles(owner, trader, staker, other, attacker, clearinghouse_account):
     """Create the session-scoped accounts before any module snapshot (keeps ape's isolation cheap)."""
 
 
@@ -44,10 +44,10 @@ def revenue(vault, token, clearinghouse_account):
 
 @pytest.fixture
 def matured(vault, chain):
-    """Move the next block's timestamp to the moment `account`'s request matures."""
+    """Mine a block at the moment `account`'s request matures (views and the next tx see it)."""
 
     def advance(account):
         _, _, requested_at = vault.redeem_request(account)
-        chain.pending_timestamp = requested_at + vault.cooldown()
+        chain.mine(timestamp=requested_at + vault.cooldown())
 
     return advance

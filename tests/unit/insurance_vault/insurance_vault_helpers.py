@@ -31,5 +31,10 @@ def state(vault):
     return vault.totalAssets(), vault.totalSupply()
 
 
-def events(receipt, name):
-    return [e for e in receipt.events if e.event_name == name]
+def events(receipt, name, contract=None):
+    """The `name` events of `receipt`, only those emitted by `contract` if given."""
+    return [
+        e
+        for e in receipt.events
+        if e.event_name == name and (contract is None or e.contract_address == contract.address)
+    ]

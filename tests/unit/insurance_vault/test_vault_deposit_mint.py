@@ -18,7 +18,7 @@ def test_first_deposit(funded, vault, token, staker):
     assert token.balanceOf(staker) == before - 250 * USDC
     (dep,) = events(tx, "Deposit")
     assert (dep.sender, dep.owner, dep.assets, dep.shares) == (staker.address, staker.address, 250 * USDC, shares)
-    (mint,) = events(tx, "Transfer")
+    (mint,) = events(tx, "Transfer", vault)
     assert (mint.sender, mint.receiver, mint.value) == (ZERO, staker.address, shares)
 
 
@@ -125,10 +125,11 @@ def test_deposit_worth_zero_shares_reverts(funded, vault, staker, revenue):
     assert vault.balanceOf(staker) == 1
 
 
-def test_deposit_without_token_allowance_reverts(vault, token, other):
-    token.mint(other, USDC, sender=other)
+def test_deposit_without_token_allowance_reverts(vault, token, trader):
+    token.mint(trader, USDC, sender=trader)
+    assert token.allowance(trader, vault) == 0
     with ape.reverts("token: insufficient allowance"):
-        vault.deposit(USDC, other, sender=other)
+        vault.deposit(USDC, trader, sender=trader)
 
 
 @pytest.fixture

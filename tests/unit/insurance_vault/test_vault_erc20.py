@@ -12,7 +12,7 @@ def test_transfer(funded, vault, staker, other):
     assert vault.balanceOf(staker) == shares - shares // 3
     assert vault.balanceOf(other) == shares // 3
     assert vault.totalSupply() == shares
-    (ev,) = events(tx, "Transfer")
+    (ev,) = events(tx, "Transfer", vault)
     assert (ev.sender, ev.receiver, ev.value) == (staker.address, other.address, shares // 3)
 
 

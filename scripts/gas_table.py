@@ -1,0 +1,88 @@
+"""Gas table for Clawback's hot external functions.
+
+    ape run gas_table --network ethereum:local:foundry
+
+Deploys a fresh protocol on the selected (local) network, performs each operation in the
+situation the README's targets name, and prints gas used per operation against its target.
+"""
+import sys
+from pathlib import Path
+
+import click
+from ape import accounts, chain, project
+from ape.cli import ConnectedProviderCommand
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from support.protocol import WAD, build_protocol  # noqa: E402
+
+TARGETS = {
+    "deposit (first)": 70_000,
+    "trade: open two new positions": 200_000,
+    "trade: change two existing positions": 150_000,
+    "liquidate_bankrupt (one market)": 250_000,
+}
+
+
+def measure() -> list[tuple[str, int]]:
+    owner, trader, maker, liquidator, staker, other = (accounts.test_accounts[i] for i in range(6))
+    protocol = build_protocol(project, chain, owner)
+    ch, vault, token = protocol.clearinghouse, protocol.vault, protocol.token
+    rows = []
+
+    def record(name, receipt):
+        rows.append((name, receipt.gas_used))
+
+    for who in (trader, maker, liquidator, other):
+        protocol.fund(who, 0, deposit=False)
+        token.mint(who, 1_000_000 * 10**6, sender=who)
+    # The protocol's very first deposit and trade also pay one-time writes (the clearinghouse's
+    # token balance, open interest, fee and funding slots going from zero). The targets are
+    # about an account's own first deposit and a pair's own new positions, so warm up first.
+    record("deposit (protocol's first ever)", ch.deposit(100_000 * 10**6, sender=liquidator))
+    record("deposit (first)", ch.deposit(100_000 * 10**6, sender=trader))
+    record("deposit (again)", ch.deposit(1_000 * 10**6, sender=trader))
+    ch.deposit(100_000 * 10**6, sender=maker)
+    ch.deposit(10_000 * 10**6, sender=other)
+
+    price = protocol.price()
+    record("trade: protocol's first ever", protocol.fill(liquidator, other, WAD // 100, price))
+    protocol.fill(liquidator, other, -WAD // 100, price)
+    record("trade: open two new positions", protocol.fill(trader, maker, WAD // 10, price))
+    record("trade: change two existing positions", protocol.fill(trader, maker, WAD // 10, price))
+    record("trade: reduce two positions", protocol.fill(trader, maker, -WAD // 20, price))
+    record("trade: close two positions", protocol.fill(trader, maker, -(WAD * 3) // 20, price))
+    order = protocol.order(maker, WAD, price)
+    record("cancel", ch.cancel(order.as_tuple(), sender=maker))
+    record("withdraw", ch.withdraw(1_000 * 10**6, sender=trader))
+
+    # vault
+    token.approve(vault, 2**256 - 1, sender=staker)
+    token.mint(staker, 1_000_000 * 10**6, sender=staker)
+    record("vault deposit (first)", vault.deposit(100_000 * 10**6, staker, sender=staker))
+    record("vault deposit (again)", vault.deposit(1_000 * 10**6, staker, sender=staker))
+    record("vault request_redeem", vault.request_redeem(vault.balanceOf(staker) // 10, sender=staker))
+    chain.pending_timestamp += vault.cooldown() + 1
+    protocol.set_price(50_000)
+
+    # liquidate: other opens 10x, the price drops 6 %
+    protocol.fill(other, maker, -(WAD * 19) // 10, protocol.price())  # other long 1.9 (95k notional, ~10x)
+    protocol.set_price(46_800)
+    size = ch.max_liquidatable_size(other, 0)
+    record("liquidate (partial)", ch.liquidate(other, 0, size, sender=liquidator))
+    # bankrupt: the price gaps down
+    protocol.set_price(40_000)
+    record("liquidate_bankrupt (one market)", ch.liquidate_bankrupt(other, sender=liquidator))
+    shares = vault.balanceOf(staker) // 10
+    record("vault redeem", vault.redeem(min(shares, vault.maxRedeem(staker)), staker, staker, sender=staker))
+    return rows
+
+
+@click.command(cls=ConnectedProviderCommand)
+def cli():
+    rows = measure()
+    width = max(len(name) for name, _ in rows)
+    print(f"\n{'operation':<{width}}  {'gas':>9}  {'target':>9}  ok")
+    for name, gas in rows:
+        target = TARGETS.get(name)
+        mark = "" if target is None else ("yes" if gas < target else "NO")
+        print(f"{name:<{width}}  {gas:>9,}  {'' if target is None else f'{target:,}':>9}  {mark}")

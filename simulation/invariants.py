@@ -1,0 +1,239 @@
+"""The protocol's invariants (DESIGN.md), recomputed independently from on-chain reads after
+every block. Pure: give it Readings (and the block's decoded events), get Violations back."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+from .scenario import InvariantConfig
+
+WAD = 10**18
+
+
+@dataclass
+class AccountReading:
+    collateral: int
+    equity: int
+    initial_margin: int
+    maintenance_margin: int
+    positions: tuple[int, ...]
+
+
+@dataclass
+class Readings:
+    """Everything read from the chain after one block (token base units, 1e18 prices/sizes)."""
+
+    block: int
+    timestamp: int
+    ch_balance: int                     # token.balanceOf(clearinghouse)
+    treasury: int
+    bad_debt: int
+    open_interest: tuple[int, ...]
+    index_prices: tuple[int, ...]
+    socialized_loss: tuple[int, ...]
+    accounts: dict[str, AccountReading]
+    vault_total_assets: int
+    vault_total_supply: int
+    vault_balance: int                  # token.balanceOf(vault)
+    share_price: float                  # assets per whole share (token units)
+    wallets: dict[str, int] = field(default_factory=dict)
+    vault_shares: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class Event:
+    """A decoded log with the transaction that emitted it."""
+
+    name: str
+    args: dict[str, Any]
+    contract: str = ""
+    tx_label: str = ""
+    agent: str = ""
+
+
+@dataclass
+class Violation:
+    check: str
+    expected: str
+    actual: str
+    detail: str = ""
+
+    def to_dict(self) -> dict:
+        return {"check": self.check, "expected": self.expected, "actual": self.actual, "detail": self.detail}
+
+
+@dataclass
+class BlockFlags:
+    """Facts about the block the engine knows (not read from the chain)."""
+
+    donated_to_vault: bool = False
+    premature_redeems: list[str] = field(default_factory=list)  # owners whose redeem succeeded before maturity
+
+
+class InvariantChecker:
+    """Checks one block at a time; keeps only what it needs across blocks."""
+
+    def __init__(self, config: InvariantConfig, imrs: Sequence[float], mmrs: Sequence[float], decimals: int = 6):
+        self.cfg = config
+        self.imrs = list(imrs)
+        self.mmrs = list(mmrs)
+        self.decimals = decimals
+        self.negative_since: dict[str, int] = {}
+        self.donations = False
+
+    # -- helpers ------------------------------------------------------------------------------
+    def _notional(self, size: int, price: int) -> int:
+        return abs(size) * price // 10 ** (36 - self.decimals)
+
+    def _mm_at(self, a: AccountReading, prices: Sequence[int]) -> float:
+        return sum(self._notional(p, px) * mmr for p, px, mmr in zip(a.positions, prices, self.mmrs))
+
+    def _im_at(self, a: AccountReading, prices: Sequence[int]) -> float:
+        return sum(self._notional(p, px) * imr for p, px, imr in zip(a.positions, prices, self.imrs))
+
+    def _equity_at(self, a: AccountReading, old: Sequence[int], new: Sequence[int]) -> float:
+        """Equity re-marked from old to new index prices (funding drift ignored: covered by tolerance)."""
+        return a.equity + sum(p * (n - o) / 10 ** (36 - self.decimals) for p, o, n in zip(a.positions, old, new))
+
+    # -- the checks ---------------------------------------------------------------------------
+    def check(self, cur: Readings, prev: Readings | None, events: Sequence[Event] = (),
+              flags: BlockFlags | None = None) -> list[Violation]:
+        flags = flags or BlockFlags()
+        v: list[Violation] = []
+        v += self.conservation(cur)
+        v += self.balanced_book(cur)
+        v += self.solvency(cur)
+        v += self.waterfall(cur, prev, events)
+        v += self.liquidations(cur, prev, events)
+        v += self.vault(cur, prev, events, flags)
+        return v
+
+    def conservation(self, r: Readings) -> list[Violation]:
+        """balanceOf(ch) + bad_debt - treasury - sum(equity) in [0, dust]."""
+        total_eq = sum(a.equity for a in r.accounts.values())
+        slack = r.ch_balance + r.bad_debt - r.treasury - total_eq
+        dust = self.cfg.dust_per_account * max(1, len(r.accounts))
+        if slack < 0 or slack > dust:
+            return [Violation("conservation", f"0 <= balance + bad_debt - treasury - sum(equity) <= {dust}",
+                              str(slack), f"balance={r.ch_balance} bad_debt={r.bad_debt} treasury={r.treasury} "
+                              f"sum_equity={total_eq} accounts={len(r.accounts)}")]
+        return []
+
+    def balanced_book(self, r: Readings) -> list[Violation]:
+        out = []
+        for m, oi in enumerate(r.open_interest):
+            longs = sum(a.positions[m] for a in r.accounts.values() if a.positions[m] > 0)
+            shorts = -sum(a.positions[m] for a in r.accounts.values() if a.positions[m] < 0)
+            if not (longs == shorts == oi):
+                out.append(Violation("balanced_book", f"market {m}: sum(long) == sum(short) == open_interest",
+                                     f"long={longs} short={shorts} open_interest={oi}"))
+        return out
+
+    def solvency(self, r: Readings) -> list[Violation]:
+        out = []
+        pos_eq = sum(max(0, a.equity) for a in r.accounts.values())
+        cap = r.ch_balance - r.treasury + r.bad_debt
+        if pos_eq > cap:
+            out.append(Violation("solvency", f"sum(max(0, equity)) <= balance - treasury + bad_debt = {cap}",
+                                 str(pos_eq)))
+        for addr, a in r.accounts.items():
+            if a.equity < 0:
+                self.negative_since.setdefault(addr, r.block)
+            else:
+                self.negative_since.pop(addr, None)
+        g = self.cfg.negative_equity_grace_blocks
+        if g is not None:
+            for addr, since in self.negative_since.items():
+                if r.block - since > g:
+                    out.append(Violation("solvency.negative_equity_left",
+                                         f"no account left with negative equity more than {g} blocks",
+                                         f"{addr} negative since block {since}"))
+        return out
+
+    def waterfall(self, cur: Readings, prev: Readings | None, events: Sequence[Event]) -> list[Violation]:
+        out = []
+        bks = [e for e in events if e.name == "Bankruptcy"]
+        ev_bad = ev_soc = 0
+        vault_before = prev.vault_total_assets if prev else cur.vault_total_assets
+        for e in bks:
+            a = e.args
+            d, ins, soc, bad = a["deficit"], a["insurance_paid"], a["socialized"], a["bad_debt"]
+            ev_bad += bad
+            ev_soc += soc
+            if ins + soc + bad != d:
+                out.append(Violation("waterfall.split", f"insurance + socialized + bad_debt == deficit ({d})",
+                                     str(ins + soc + bad), f"account {a['account']}"))
+            if ins > vault_before:
+                out.append(Violation("waterfall.insurance", f"insurance_paid <= vault assets before ({vault_before})",
+                                     str(ins), f"account {a['account']}"))
+            if (soc + bad) > 0 and ins == 0 and vault_before > 0:
+                covers = [c for c in events if c.name == "Cover"]
+                if not covers:
+                    out.append(Violation("waterfall.order", "the insurance vault is asked before anyone is haircut",
+                                         f"socialized={soc} bad_debt={bad} with no Cover call",
+                                         f"account {a['account']}, vault assets {vault_before}"))
+            vault_before -= ins
+        if prev is not None:
+            d_bad = cur.bad_debt - prev.bad_debt
+            if d_bad != ev_bad:
+                out.append(Violation("waterfall.bad_debt", f"bad_debt grows only by Bankruptcy events (+{ev_bad})",
+                                     f"+{d_bad}"))
+            d_soc = sum(cur.socialized_loss) - sum(prev.socialized_loss)
+            dust = self.cfg.dust_per_account * max(1, len(cur.accounts)) * max(1, len(bks))
+            if d_soc < 0 or d_soc > ev_soc + dust or (ev_soc > 0 and d_soc < ev_soc):
+                out.append(Violation("waterfall.haircut",
+                                     f"socialized_loss grows by the socialized residual ({ev_soc}, + rounding <= {dust})",
+                                     f"+{d_soc}"))
+        return out
+
+    def liquidations(self, cur: Readings, prev: Readings | None, events: Sequence[Event]) -> list[Violation]:
+        """No healthy account liquidated (re-marked to this block's prices); liquidator >= IM after."""
+        out = []
+        if prev is None:
+            return out
+        tol = self.cfg.liquidation_tolerance
+        liquidators = set()
+        for e in events:
+            if e.name not in ("Liquidation", "Bankruptcy"):
+                continue
+            acct = e.args["account"]
+            a = prev.accounts.get(acct)
+            if a is None:
+                continue
+            eq = self._equity_at(a, prev.index_prices, cur.index_prices)
+            mm = self._mm_at(a, cur.index_prices)
+            if e.name == "Liquidation":
+                liquidators.add(e.args["liquidator"])
+                if eq > mm * (1 + tol) + 1 + tol * abs(eq):
+                    out.append(Violation("no_healthy_liquidation", "equity < maintenance margin when liquidated",
+                                         f"equity~{eq:.0f} maintenance~{mm:.0f}", f"account {acct}"))
+            else:
+                bound = tol * (mm + abs(a.equity)) + 1
+                if eq > bound:
+                    out.append(Violation("no_healthy_liquidation", "equity < 0 when liquidated as bankrupt",
+                                         f"equity~{eq:.0f}", f"account {acct}"))
+        for liq in liquidators:
+            a = cur.accounts.get(liq)
+            if a is not None and a.equity < a.initial_margin * (1 - tol) - 1:
+                out.append(Violation("liquidator_margin", "liquidator meets initial margin after liquidating",
+                                     f"equity={a.equity} initial_margin={a.initial_margin}", f"liquidator {liq}"))
+        return out
+
+    def vault(self, cur: Readings, prev: Readings | None, events: Sequence[Event], flags: BlockFlags) -> list[Violation]:
+        out = []
+        self.donations = self.donations or flags.donated_to_vault
+        if cur.vault_balance < cur.vault_total_assets or (not self.donations and cur.vault_balance != cur.vault_total_assets):
+            out.append(Violation("vault.assets", "vault totalAssets == token.balanceOf(vault) (donations aside)",
+                                 f"totalAssets={cur.vault_total_assets} balance={cur.vault_balance}"))
+        if prev is not None and prev.share_price > 0 and cur.vault_total_supply > 0:
+            paid = any(e.name in ("Cover",) and e.args.get("paid", 0) > 0 for e in events) or \
+                any(e.name == "Bankruptcy" and e.args["insurance_paid"] > 0 for e in events) or \
+                any(e.name == "KeeperRewarded" for e in events)
+            drop = (prev.share_price - cur.share_price) / prev.share_price
+            if drop > 1e-9 and not paid:
+                out.append(Violation("vault.share_price", "share price falls only through cover",
+                                     f"{prev.share_price:.9f} -> {cur.share_price:.9f}"))
+        for who in flags.premature_redeems:
+            out.append(Violation("vault.redeem_cooldown", "no redemption without a matured request",
+                                 f"{who} redeemed before its cooldown ended"))
+        return out
