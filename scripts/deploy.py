@@ -10,7 +10,7 @@ See docs/operations.md.
 """
 from __future__ import annotations
 
-import os
+import dataclasses
 import sys
 from pathlib import Path
 
@@ -21,6 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from simulation.ape_backend import resolve_account  # noqa: E402
 from simulation.deployment import (  # noqa: E402
     LOCAL_CHAIN_IDS,
     ConfigError,
@@ -33,18 +34,6 @@ from simulation.deployment import (  # noqa: E402
 )
 
 
-def resolve_account(value, local: bool):
-    """An ape account from an alias or TEST::n; on local networks the default is TEST::0."""
-    import ape
-    from ape.cli.choices import AccountAliasPromptChoice
-
-    if value:
-        return AccountAliasPromptChoice().convert(value, None, None)
-    if local:
-        return ape.accounts.test_accounts[0]
-    raise click.UsageError("--account is required outside local networks (an ape account alias)")
-
-
 def run(*, ecosystem_name: str, network_name: str, provider_name: str, config_path=None, manifest_path=None,
         replace: bool = False, deployer=None, signers=(), log=click.echo, root: Path = ROOT):
     """Programmatic entry point (used by the CLI and by tests running in an ape session)."""
@@ -55,7 +44,12 @@ def run(*, ecosystem_name: str, network_name: str, provider_name: str, config_pa
     name = manifest_name(ecosystem_name, network_name, provider_name)
     config_path = Path(config_path) if config_path else default_config_path(root, name)
     manifest_path = Path(manifest_path) if manifest_path else root / "deployments" / f"{name}.json"
-    config = load_config(config_path)
+    try:  # record the config relative to the project when it lives there
+        config_path = config_path.resolve().relative_to(root) if config_path.is_absolute() else config_path
+    except ValueError:
+        pass
+    config = load_config(config_path if config_path.is_absolute() else root / config_path)
+    config = dataclasses.replace(config, source=str(config_path))
     local = network_name == "local" or int(ape.chain.chain_id) in LOCAL_CHAIN_IDS
     deployer = deployer or resolve_account(None, local)
     log(f"network {ecosystem_name}:{network_name}:{provider_name} (chain {ape.chain.chain_id}), "

@@ -77,6 +77,10 @@ class ApeBackend:
             pass
         return info
 
+    def abi(self, contract_name: str) -> list:
+        ct = self.project.get_contract(contract_name).contract_type
+        return [a.model_dump(mode="json", by_alias=True, exclude_none=True) for a in ct.abi]
+
     def has_function(self, contract_name: str, fn_name: str) -> bool:
         ct = self.project.get_contract(contract_name).contract_type
         return any(getattr(a, "name", None) == fn_name for a in ct.abi if getattr(a, "type", "") == "function")
@@ -99,3 +103,16 @@ class ApeBackend:
                 self._signers[a.address.lower()] = a
                 return a
         raise LookupError(f"no ape account can sign for {address}")
+
+
+def resolve_account(value, local: bool):
+    """An ape account from an alias or TEST::<n>; on local networks the default is TEST::0."""
+    import ape
+    import click
+    from ape.cli.choices import AccountAliasPromptChoice
+
+    if value:
+        return AccountAliasPromptChoice().convert(value, None, None)
+    if local:
+        return ape.accounts.test_accounts[0]
+    raise click.UsageError("--account is required outside local networks (an ape account alias)")

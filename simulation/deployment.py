@@ -952,11 +952,14 @@ def read_back(backend: Backend, deployment: Deployment, config: Optional[DeployC
         p = call(ch, CH, "market_params", mid)
         params = {k: int(_field(p, k, MARKET_PARAMS_FIELDS)) for k in MARKET_PARAMS_FIELDS if k != "feed"}
         feed = _addr(_field(p, "feed", MARKET_PARAMS_FIELDS))
-        entry = {"id": mid, "feed": {"address": feed}, "params": params}
+        entry = {"id": mid}
         if config is not None and mid < len(config.markets):
             mc = config.markets[mid]
             entry["name"] = mc.name
-            entry["feed"].update({"mock": mc.feed.mock, "decimals": mc.feed.decimals})
+            entry["feed"] = {"address": feed, "mock": mc.feed.mock, "decimals": mc.feed.decimals}
+        else:
+            entry["feed"] = {"address": feed}
+        entry["params"] = params
         try:
             entry["feed"]["decimals"] = int(call(feed, "MockAggregator", "decimals"))
         except Exception:  # noqa: BLE001
@@ -1100,9 +1103,34 @@ def deploy_and_record(backend: Backend, config: DeployConfig, manifest_path, *, 
             manifest_path.replace(backup)
             say(f"previous manifest kept as {backup}")
     deployment = deploy_protocol(backend, config, network=network, local=local, log=say)
+    write_abis(backend, deployment, manifest_path.parent / "abi")
     deployment.write(manifest_path)
     say(f"manifest written to {manifest_path}")
     return deployment
 
 
-__all__.append("deploy_and_record")
+def write_abis(backend, deployment: Deployment, directory) -> None:
+    """If the backend can tell ABIs (`abi(contract_name) -> list`), write <directory>/<Name>.json
+    for every contract type in the deployment and point the manifest's entries at them, so
+    clients without the project's build artifacts (cast, web3.py, ethers) can use them."""
+    fn = getattr(backend, "abi", None)
+    if fn is None:
+        return
+    directory = Path(directory)
+    names = {"Clearinghouse", "InsuranceVault"} | {e["contract"] for e in deployment.contracts.values()}
+    written = {}
+    for name in sorted(names):
+        contract = {"ERC20": "MockToken", "AggregatorV3": "MockAggregator"}.get(name, name)
+        try:
+            abi = fn(contract)
+        except Exception:  # noqa: BLE001
+            continue
+        directory.mkdir(parents=True, exist_ok=True)
+        (directory / f"{contract}.json").write_text(json.dumps(abi, indent=1) + "\n")
+        written[name] = f"{directory.name}/{contract}.json"
+    for entry in deployment.contracts.values():
+        if entry["contract"] in written:
+            entry["abi"] = written[entry["contract"]]
+
+
+__all__ += ["deploy_and_record", "write_abis"]

@@ -1,0 +1,195 @@
+"""The keeper loop against a scripted fake chain: decisions come from the shared policy,
+reverts are logged and skipped, node outages are retried, a chain reset is re-scanned."""
+import importlib.util
+import sys
+
+import pytest
+import requests
+
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[3]
+
+WAD = 10**18
+USDC = 10**6
+ME = "0x00000000000000000000000000000000000000Ee"
+A, B, C = ("0x" + c * 40 for c in "abc")
+
+
+@pytest.fixture(scope="module")
+def K():
+    spec = importlib.util.spec_from_file_location("clawback_script_keeper_unit", ROOT / "scripts" / "keeper.py")
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = mod
+    spec.loader.exec_module(mod)
+    return mod
+
+
+class Revert(Exception):
+    def __init__(self, msg):
+        super().__init__(msg)
+        self.revert_message = msg
+
+
+class FakeChain:
+    """One BTC market at 50,000 (imr 10 %, mmr 5 %); accounts: summary and BTC position."""
+
+    address = "0x" + "22" * 20
+
+    def __init__(self):
+        self.head = 10
+        self.code = True
+        self.logs = {5: {A, B}, 7: {C, ME}}
+        self.summary = {ME: (10**6 * USDC, 10**6 * USDC, 0, 0)}
+        self.pos = {}
+        self.maxliq = {}
+        self.price_ok = True
+        self.sent = []
+        self.revert = set()
+        self.down = 0  # number of calls that fail with a connection error
+
+    def _net(self):
+        if self.down:
+            self.down -= 1
+            raise requests.exceptions.ConnectionError("connection refused")
+
+    def block_number(self):
+        self._net()
+        return self.head
+
+    def has_code(self):
+        return self.code
+
+    def accounts_in_logs(self, lo, hi):
+        self._net()
+        return set().union(*(v for b, v in self.logs.items() if lo <= b <= hi)) if self.logs else set()
+
+    def call_many(self, calls):
+        self._net()
+        out = []
+        for name, args in calls:
+            if name == "market_count":
+                out.append(1)
+            elif name == "market_params":
+                out.append(("0xfeed", WAD // 10, WAD // 20))
+            elif name == "index_price":
+                out.append(50_000 * WAD if self.price_ok else Revert("oracle: stale price"))
+            elif name == "account_summary":
+                out.append(self.summary.get(args[0], (0, 0, 0, 0)))
+            elif name == "position_size":
+                out.append(self.pos.get(args[0], 0))
+            elif name == "max_liquidatable_size":
+                out.append(self.maxliq.get(args[0], 0))
+        return out
+
+    def send(self, fn, args):
+        self._net()
+        if args[0] in self.revert:
+            raise Revert("liquidate: account is healthy")
+        self.sent.append((fn, args))
+        # the account is healed
+        self.summary[args[0]] = (10**9, 10**9, 0, 0)
+        return "0xtx"
+
+
+def unhealthy(chain, who, equity, mm, pos=WAD, maxliq=WAD // 2):
+    chain.summary[who] = (equity, equity, 2 * mm, mm)
+    chain.pos[who] = pos
+    chain.maxliq[who] = maxliq
+
+
+def test_learns_accounts_and_acts_by_priority(K):
+    ch = FakeChain()
+    unhealthy(ch, A, 100 * USDC, 2_500 * USDC)
+    unhealthy(ch, B, -50 * USDC, 2_500 * USDC, maxliq=0)
+    unhealthy(ch, C, 2_000 * USDC, 2_500 * USDC)
+    k = K.Keeper(ch, ME, 1, K.KeeperOptions(once=True))
+    stats = k.run()
+    assert k.accounts == {A, B, C, ME}
+    assert ch.sent == [("liquidate_bankrupt", (B,)), ("liquidate", (A, 0, WAD // 2)), ("liquidate", (C, 0, WAD // 2))]
+    assert (stats.liquidations, stats.bankruptcies, stats.failed) == (2, 1, 0)
+
+
+def test_reverted_transactions_are_logged_and_skipped(K, caplog):
+    ch = FakeChain()
+    unhealthy(ch, A, 100 * USDC, 2_500 * USDC)
+    unhealthy(ch, C, 50 * USDC, 2_500 * USDC)
+    ch.revert = {A}
+    k = K.Keeper(ch, ME, 1, K.KeeperOptions(once=True))
+    with caplog.at_level("INFO", logger="clawback.keeper"):
+        stats = k.run()
+    assert stats.failed == 1 and stats.liquidations == 1
+    assert "reverted: liquidate: account is healthy" in caplog.text
+
+
+def test_dry_run_sends_nothing(K):
+    ch = FakeChain()
+    unhealthy(ch, A, 100 * USDC, 2_500 * USDC)
+    stats = K.Keeper(ch, ME, 1, K.KeeperOptions(once=True, dry_run=True)).run()
+    assert ch.sent == [] and stats.liquidations == 0
+
+
+def test_node_outage_is_retried(K, caplog, monkeypatch):
+    ch = FakeChain()
+    unhealthy(ch, A, 100 * USDC, 2_500 * USDC)
+    ch.down = 2
+    k = K.Keeper(ch, ME, 1, K.KeeperOptions(max_blocks=1, max_backoff=0.01))
+    monkeypatch.setattr(k, "_sleep", lambda s: None)
+    with caplog.at_level("INFO", logger="clawback.keeper"):
+        stats = k.run()
+    assert stats.errors == 2 and stats.liquidations == 1
+    assert "node unreachable" in caplog.text and "node is back" in caplog.text
+
+
+def test_chain_reset_rescans_and_waits_for_code(K, caplog):
+    ch = FakeChain()
+    k = K.Keeper(ch, ME, 1, K.KeeperOptions(once=True))
+    k.run()
+    assert A in k.accounts
+    ch.head, ch.code, ch.logs = 3, False, {}
+    with caplog.at_level("INFO", logger="clawback.keeper"):
+        k.run()
+    assert k.stats.resets == 1 and k.accounts == set()
+    assert "went back" in caplog.text and "no Clearinghouse code" in caplog.text
+    ch.head, ch.code, ch.logs = 12, True, {11: {C}}
+    unhealthy(ch, C, 1 * USDC, 2_500 * USDC)
+    k.run()
+    assert ch.sent == [("liquidate", (C, 0, WAD // 2))]
+
+
+def test_stale_market_is_skipped_not_fatal(K, caplog):
+    ch = FakeChain()
+    ch.price_ok = False
+    unhealthy(ch, A, 100 * USDC, 2_500 * USDC)
+    with caplog.at_level("INFO", logger="clawback.keeper"):
+        stats = K.Keeper(ch, ME, 1, K.KeeperOptions(once=True)).run()
+    assert ch.sent == [] and stats.errors == 0
+    assert "no usable oracle price" in caplog.text
+
+
+def test_no_capacity_means_no_transactions(K):
+    ch = FakeChain()
+    ch.summary[ME] = (0, 0, 0, 0)
+    unhealthy(ch, A, 100 * USDC, 2_500 * USDC)
+    unhealthy(ch, B, -1 * USDC, 2_500 * USDC)
+    stats = K.Keeper(ch, ME, 1, K.KeeperOptions(once=True)).run()
+    assert ch.sent == [] and stats.failed == 0
+
+
+def test_stop_signal_ends_the_loop(K):
+    ch = FakeChain()
+    k = K.Keeper(ch, ME, 1, K.KeeperOptions(poll_interval=0.01))
+    calls = {"n": 0}
+    real = ch.block_number
+
+    def counting():
+        calls["n"] += 1
+        if calls["n"] == 3:
+            k.stop()
+        return real()
+
+    ch.block_number = counting
+    stats = k.run()
+    assert stats.blocks == 1
+    with pytest.raises(KeyboardInterrupt):  # a second Ctrl-C aborts
+        k.stop()
