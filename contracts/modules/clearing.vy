@@ -158,6 +158,9 @@ def set_insurance_vault(vault: address):
     assert vault != empty(address), "clearing: zero vault"
     assert self.insurance_vault == empty(address), "clearing: vault already set"
     assert staticcall IInsuranceVault(vault).asset() == collateral_token, "clearing: vault asset mismatch"
+    # the wiring is one-shot: a vault that would refuse our revenue and cover calls would
+    # block sweeps and every bankruptcy forever
+    assert staticcall IInsuranceVault(vault).clearinghouse() == self, "clearing: vault bound to another clearinghouse"
     self.insurance_vault = vault
     log InsuranceVaultSet(vault=vault)
 
@@ -252,14 +255,13 @@ def trade(order: orders.Order, signature: Bytes[65], fill_size: uint256):
     deviation: uint256 = fill_price - price if fill_price > price else price - fill_price
     assert deviation * WAD <= price * params.price_band, "trade: price outside band"
 
-    # premium of this fill over the index, capped; blended with the previous premium so one
-    # fill cannot set the funding rate alone
+    # premium of this fill over the index, capped
     premium: int256 = convert(deviation * WAD // price, int256)
     if fill_price < price:
         premium = -premium
     cap: int256 = convert(params.max_funding_premium, int256)
     premium = max(-cap, min(cap, premium))
-    funding_index: int256 = self._accrue(market, price, params.funding_period, True, premium)
+    funding_index: int256 = self._accrue(market, price, fill_size, premium)
 
     maker_delta: int256 = convert(fill_size, int256)
     if order.size < 0:
@@ -325,10 +327,7 @@ def settle(account: address):
         if self._position[account][market] == 0:
             continue
         price: uint256 = self._price(market)
-        period: uint256 = 0
-        cap: uint256 = 0
-        period, cap = registry._funding_conf(market)
-        funding_index: int256 = self._accrue(market, price, period, False, 0)
+        funding_index: int256 = self._accrue(market, price, 0, 0)
         self._settle(account, market, self._load(account, market), funding_index)
 
 
@@ -463,10 +462,7 @@ def funding_index(market: uint256) -> int256:
             (price units: 1e18 = one collateral token).
     """
     registry._check_market(market)
-    period: uint256 = 0
-    cap: uint256 = 0
-    period, cap = registry._funding_conf(market)
-    return self._funding_index_view(market, self._price_view(market), period)
+    return self._funding_index_view(market, self._price_view(market))
 
 
 @external
@@ -474,9 +470,12 @@ def funding_index(market: uint256) -> int256:
 def funding_premium(market: uint256) -> int256:
     """
     @notice The current funding premium (traded price over oracle, 1e18 = 100 % per
-            funding period; positive: longs pay shorts).
+            funding period; positive: longs pay shorts), clamped to the market's cap.
     """
-    return fixed_math._unpack_hi(self._funding_clock[market])
+    period: uint256 = 0
+    cap: uint256 = 0
+    period, cap = registry._funding_conf(market)
+    return max(-convert(cap, int256), min(convert(cap, int256), fixed_math._unpack_hi(self._funding_clock[market])))
 
 
 # ---------------------------------------------------------------- internal: prices and funding
@@ -522,11 +521,15 @@ def _price(market: uint256) -> uint256:
 
 @internal
 @view
-def _funding_index_view(market: uint256, price: uint256, period: uint256) -> int256:
+def _funding_index_view(market: uint256, price: uint256) -> int256:
     clock: uint256 = self._funding_clock[market]
     index: int256 = self._funding_index[market]
-    premium: int256 = fixed_math._unpack_hi(clock)
     last: uint256 = convert(fixed_math._unpack_lo(clock), uint256)
+    period: uint256 = 0
+    cap: uint256 = 0
+    period, cap = registry._funding_conf(market)
+    # a premium stored under a looser cap is clamped to the current one
+    premium: int256 = max(-convert(cap, int256), min(convert(cap, int256), fixed_math._unpack_hi(clock)))
     if premium == 0 or last >= block.timestamp:
         return index
     # longs pay shorts premium * price over one funding period. The index is shared by both
@@ -536,23 +539,31 @@ def _funding_index_view(market: uint256, price: uint256, period: uint256) -> int
 
 
 @internal
-def _accrue(market: uint256, price: uint256, period: uint256, set_premium: bool, premium: int256) -> int256:
+def _accrue(market: uint256, price: uint256, fill_size: uint256, premium: int256) -> int256:
     """
-    @dev Bring the market's funding index to now; on a fill also fold in the fill's premium.
+    @dev Bring the market's funding index to now; on a fill (fill_size > 0) also fold in the
+         fill's (capped) premium, weighted by the fill's size against the open interest: the
+         premium moves by (fill premium - premium) * fill / (open interest + fill), so tiny
+         wash trades at the edge of the band cannot steer the funding rate.
     """
     clock: uint256 = self._funding_clock[market]
     old_premium: int256 = fixed_math._unpack_hi(clock)
     last: uint256 = convert(fixed_math._unpack_lo(clock), uint256)
     index: int256 = self._funding_index[market]
     if last < block.timestamp:
-        new_index: int256 = self._funding_index_view(market, price, period)
+        new_index: int256 = self._funding_index_view(market, price)
         if new_index != index:
             index = new_index
             self._funding_index[market] = index
     new_premium: int256 = old_premium
-    if set_premium:
-        # rounded towards zero: the smaller premium
-        new_premium = (old_premium + premium) // 2
+    if fill_size > 0:
+        period: uint256 = 0
+        cap: uint256 = 0
+        period, cap = registry._funding_conf(market)
+        old_capped: int256 = max(-convert(cap, int256), min(convert(cap, int256), old_premium))
+        # truncated towards zero: the step never overshoots the fill's premium
+        weight_base: int256 = convert(self._long_open_interest[market] + fill_size, int256)
+        new_premium = old_capped + (premium - old_capped) * convert(fill_size, int256) // weight_base
     # with a zero premium before and after, nothing accrues and the clock need not move
     if (last < block.timestamp and (old_premium != 0 or new_premium != 0)) or new_premium != old_premium:
         self._funding_clock[market] = fixed_math._pack(convert(block.timestamp, int256), new_premium)
@@ -661,12 +672,9 @@ def _health(account: address) -> Health:
             continue
         position: Position = self._load(account, market)
         price: uint256 = self._price_view(market)
-        period: uint256 = 0
-        cap: uint256 = 0
-        period, cap = registry._funding_conf(market)
         funding: int256 = 0
         charge: uint256 = 0
-        funding, charge = self._owed(market, position, self._funding_index_view(market, price, period))
+        funding, charge = self._owed(market, position, self._funding_index_view(market, price))
         owed: int256 = funding + convert(charge, int256)
         # position value rounded down (towards minus infinity): equity is never overstated
         value: int256 = fixed_math._div_floor(position.size * convert(price, int256), SCALE_INT)

@@ -81,7 +81,7 @@ def liquidate(account: address, market: uint256, size: uint256):
 
     params: registry.MarketParams = registry._params(market)
     price: uint256 = clearing._price(market)
-    funding_index: int256 = clearing._accrue(market, price, params.funding_period, False, 0)
+    funding_index: int256 = clearing._accrue(market, price, 0, 0)
     position_size: int256 = clearing._load(account, market).size
     assert position_size != 0, "liquidate: no position in this market"
     position_abs: uint256 = fixed_math._abs(position_size)
@@ -149,10 +149,7 @@ def liquidate_bankrupt(account: address):
         if position.size == 0:
             continue
         price: uint256 = clearing._price(market)
-        period: uint256 = 0
-        cap: uint256 = 0
-        period, cap = registry._funding_conf(market)
-        funding_index: int256 = clearing._accrue(market, price, period, False, 0)
+        funding_index: int256 = clearing._accrue(market, price, 0, 0)
         # the market's loss: cost basis above the position's value at the oracle price
         value: int256 = fixed_math._div_floor(position.size * convert(price, int256), convert(clearing._scale(), int256))
         loss: uint256 = 0
