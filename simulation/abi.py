@@ -12,7 +12,16 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from eth_abi import decode, encode
-from eth_utils import keccak, to_checksum_address
+from functools import lru_cache
+
+from eth_utils import keccak
+from eth_utils import to_checksum_address as _to_checksum
+
+
+@lru_cache(maxsize=65536)
+def to_checksum_address(addr: str | bytes) -> str:
+    """EIP-55 checksum, cached: agents' and contracts' addresses repeat every block."""
+    return _to_checksum(addr)
 
 from .paths import build_manifest
 
@@ -30,9 +39,53 @@ def _type_str(param: dict) -> str:
     return t
 
 
+_STATIC = ("uint", "int", "bool", "address", "bytes32")
+
+
+def _flat_static(types: tuple[str, ...]) -> list[str] | None:
+    """The flat list of 32-byte words for all-static (possibly one-level tuple) types, else None."""
+    flat: list[str] = []
+    for t in types:
+        if t.startswith("(") and t.endswith(")"):
+            inner = t[1:-1].split(",")
+            if not all(x.startswith(_STATIC) and "[" not in x for x in inner):
+                return None
+            flat += inner
+        elif t.startswith(_STATIC) and "[" not in t and not (t.startswith("bytes") and t != "bytes32"):
+            flat.append(t)
+        else:
+            return None
+    return flat
+
+
+def _word_decoder(t: str):
+    if t.startswith("uint"):
+        return lambda w: int.from_bytes(w, "big")
+    if t.startswith("int"):
+        return lambda w: int.from_bytes(w, "big", signed=True)
+    if t == "bool":
+        return lambda w: w[-1] == 1
+    if t == "address":
+        return lambda w: to_checksum_address(w[12:])
+    return bytes  # bytes32
+
+
+def _word_encoder(t: str):
+    if t.startswith("uint"):
+        return lambda v: int(v).to_bytes(32, "big")
+    if t.startswith("int"):
+        return lambda v: int(v).to_bytes(32, "big", signed=True)
+    if t == "bool":
+        return lambda v: (1 if v else 0).to_bytes(32, "big")
+    if t == "address":
+        return lambda v: bytes(12) + bytes.fromhex(v[2:] if isinstance(v, str) else bytes(v).hex())
+    return lambda v: bytes(v).ljust(32, b"\0")
+
+
 @dataclass(frozen=True)
 class FunctionSpec:
-    """One ABI function with its selector and canonical input/output types."""
+    """One ABI function with its selector and canonical input/output types. Calls whose
+    arguments/results are flat static words take a fast path (no eth_abi dispatch)."""
 
     name: str
     inputs: tuple[str, ...]
@@ -40,16 +93,31 @@ class FunctionSpec:
     selector: bytes
     mutability: str
 
+    def __post_init__(self):
+        fin = _flat_static(self.inputs) if all(not t.startswith("(") for t in self.inputs) else None
+        fout = _flat_static(self.outputs)
+        object.__setattr__(self, "_enc", [_word_encoder(t) for t in fin] if fin is not None else None)
+        object.__setattr__(self, "_dec", [_word_decoder(t) for t in fout] if fout is not None else None)
+        object.__setattr__(self, "_tuple_out", len(self.outputs) == 1 and self.outputs[0].startswith("("))
+
     def encode(self, *args: Any) -> bytes:
         """Calldata for a call with `args`."""
         if len(args) != len(self.inputs):
             raise TypeError(f"{self.name} takes {len(self.inputs)} args, got {len(args)}")
+        if self._enc is not None:
+            return self.selector + b"".join(e(a) for e, a in zip(self._enc, args))
         return self.selector + encode(list(self.inputs), list(args))
 
     def decode(self, data: bytes) -> Any:
-        """Decode return data: a single value, or a tuple for several outputs."""
+        """Decode return data: a single value, or a tuple for several outputs (or one struct)."""
         if not self.outputs:
             return None
+        dec = self._dec
+        if dec is not None and len(data) >= 32 * len(dec):
+            vals = tuple(d(data[32 * i: 32 * i + 32]) for i, d in enumerate(dec))
+            if self._tuple_out or len(vals) > 1:
+                return vals
+            return vals[0]
         out = decode(list(self.outputs), data)
         return out[0] if len(out) == 1 else out
 

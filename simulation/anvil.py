@@ -99,14 +99,25 @@ class Anvil:
         if proc is None:
             return
         if proc.poll() is None:
-            proc.terminate()
+            self._signal(proc, signal.SIGTERM)
             try:
                 proc.wait(timeout=5)
             except subprocess.TimeoutExpired:
-                proc.kill()
+                self._signal(proc, signal.SIGKILL)
                 proc.wait(timeout=5)
+        else:  # a wrapper may have left its child behind in the group
+            self._signal(proc, signal.SIGKILL)
         if proc.stderr:
             proc.stderr.close()
+
+    @staticmethod
+    def _signal(proc: subprocess.Popen, sig: int) -> None:
+        """Signal anvil's own process group (it runs in a session of its own), else just it."""
+        try:
+            os.killpg(proc.pid, sig)
+        except (ProcessLookupError, PermissionError):
+            with contextlib.suppress(ProcessLookupError):
+                proc.send_signal(sig)
 
     def __enter__(self) -> "Anvil":
         return self.start()

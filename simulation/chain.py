@@ -12,7 +12,15 @@ import abc
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
-from eth_utils import to_checksum_address
+from functools import lru_cache
+
+from eth_utils import to_checksum_address as _to_checksum
+
+
+@lru_cache(maxsize=65536)
+def to_checksum_address(addr: str) -> str:
+    """EIP-55 checksum, cached (the same few contract addresses appear in every block's logs)."""
+    return _to_checksum(addr)
 
 from .abi import Artifacts, decode_revert
 from .rpc import RpcClient, RpcError, RpcFailure
@@ -123,12 +131,18 @@ class RpcChain(Chain):
 
     kind = "anvil"
 
-    def __init__(self, url: str, timeout: float = 300.0):
+    def __init__(self, url: str, timeout: float = 300.0, owned: bool = False):
+        """`owned`: the node is ours alone (our own anvil), nothing to restore on close."""
         self.url = url
+        self.owned = owned
         self.rpc = RpcClient(url, timeout=timeout)
         self.chain_id = int(self.rpc.call("eth_chainId"), 16)  # raises ChainUnreachable
         self._nonces: dict[str, int] = {}
         self.automine = True
+        latest = self.rpc.call("eth_getBlockByNumber", ["latest", False]) or {}
+        # our own anvil runs with a zero base fee (gas is free, balances stay exact); a node
+        # attached by URL may charge one: then let it price the gas
+        self.free_gas = int(latest.get("baseFeePerGas", "0x0"), 16) == 0
         try:
             self.rpc.call("anvil_autoImpersonateAccount", [True])
         except RpcFailure:
@@ -147,6 +161,7 @@ class RpcChain(Chain):
     def set_automine(self, on: bool) -> None:
         self.rpc.call("evm_setAutomine", [on])
         self.automine = on
+        self._automine_touched = True
 
     # -- hot path -----------------------------------------------------------------------------
     def send_block(self, txs: Sequence[Tx], timestamp: int | None = None) -> list[TxResult]:
@@ -158,7 +173,9 @@ class RpcChain(Chain):
             n = self._nonces[t.sender]
             self._nonces[t.sender] = n + 1
             tx: dict[str, Any] = {"from": t.sender, "data": _hx(t.data), "gas": hex(t.gas),
-                                  "gasPrice": "0x0", "nonce": hex(n), "value": hex(t.value)}
+                                  "nonce": hex(n), "value": hex(t.value)}
+            if self.free_gas:
+                tx["gasPrice"] = "0x0"
             if t.to is not None:
                 tx["to"] = t.to
             reqs.append(("eth_sendTransaction", [tx]))
@@ -169,23 +186,38 @@ class RpcChain(Chain):
             self.rpc.call("anvil_dropAllTransactions")
             for i in rejected:
                 self._nonces.pop(txs[i].sender, None)
-        receipts = self.rpc.call("eth_getBlockReceipts", ["latest"]) or []
-        by_hash = {r["transactionHash"]: r for r in receipts}
+        # eth_getBlockReceipts is quadratic in the block size on anvil; the block's logs are
+        # cheap. A tx that logged something succeeded (reverts roll logs back); only txs without
+        # logs need their receipt for the status.
+        blk, logs = self.rpc.batch([("eth_getBlockByNumber", ["latest", False]),
+                                    ("eth_getLogs", [{"fromBlock": "latest", "toBlock": "latest"}])])
+        if isinstance(blk, RpcError) or isinstance(logs, RpcError):
+            raise RuntimeError(f"reading the mined block failed: {blk if isinstance(blk, RpcError) else logs}")
+        block_number = int(blk["number"], 16)
+        in_block = set(blk["transactions"])
+        by_tx: dict[str, list[Log]] = {}
+        for lg in logs:
+            by_tx.setdefault(lg["transactionHash"], []).append(
+                Log(to_checksum_address(lg["address"]), [_unhex(x) for x in lg["topics"]], _unhex(lg["data"])))
+        quiet = [h for t, h in zip(txs, hashes)
+                 if not isinstance(h, RpcError) and h in in_block and (h not in by_tx or t.to is None)]
+        receipts = dict(zip(quiet, self.rpc.batch([("eth_getTransactionReceipt", [h]) for h in quiet])))
         results: list[TxResult] = []
         failed: list[int] = []
         for i, (t, h) in enumerate(zip(txs, hashes)):
             if isinstance(h, RpcError):
                 results.append(TxResult(t, "", False, reason=f"rejected: {h.message}"))
                 continue
-            r = by_hash.get(h)
-            if r is None:
+            if h not in in_block:
                 results.append(TxResult(t, h, False, reason="not mined"))
                 self._nonces.pop(t.sender, None)
                 continue
+            r = receipts.get(h)
+            if r is None or isinstance(r, RpcError):
+                results.append(TxResult(t, h, True, 0, by_tx.get(h, [])))
+                continue
             ok = int(r["status"], 16) == 1
-            logs = [Log(to_checksum_address(lg["address"]), [_unhex(x) for x in lg["topics"]],
-                        _unhex(lg["data"])) for lg in r.get("logs", [])]
-            res = TxResult(t, h, ok, int(r["gasUsed"], 16), logs,
+            res = TxResult(t, h, ok, int(r["gasUsed"], 16), by_tx.get(h, []),
                            contract_address=(to_checksum_address(r["contractAddress"])
                                              if r.get("contractAddress") else None))
             if not ok:
@@ -195,7 +227,7 @@ class RpcChain(Chain):
                     failed.append(i)
             results.append(res)
         if failed:  # replay on the parent state for a reason (approximate inside a busy block)
-            parent = hex(int(receipts[0]["blockNumber"], 16) - 1) if receipts else "latest"
+            parent = hex(block_number - 1)
             calls = []
             for i in failed:
                 t = results[i].tx
@@ -207,7 +239,7 @@ class RpcChain(Chain):
                 if isinstance(ans, RpcError):
                     results[i].reason = decode_revert(ans.data) if isinstance(ans.data, str) and ans.data.startswith("0x") else ans.message
                 else:
-                    results[i].reason = "reverted (out of gas or order-dependent)"
+                    results[i].reason = "lost a race: succeeds against the parent state, reverted after earlier txs in the block"
         return results
 
     def call_many(self, calls: Sequence[tuple[str, bytes]]) -> list[bytes | CallError]:
@@ -231,6 +263,12 @@ class RpcChain(Chain):
         return int(self.rpc.call("eth_blockNumber"), 16)
 
     def close(self) -> None:
+        """Hand a node attached by URL back with automine on, as we found it."""
+        try:
+            if not self.owned and getattr(self, "_automine_touched", False) and not self.automine:
+                self.rpc.call("evm_setAutomine", [True])
+        except Exception:  # noqa: BLE001 - the node may be gone already
+            pass
         self.rpc.close()
 
 
@@ -247,7 +285,8 @@ class EmbeddedChain(Chain):
         self.tester.disable_auto_mine_transactions()
         cid = self.provider.make_request("eth_chainId", [])["result"]
         self.chain_id = int(cid, 16) if isinstance(cid, str) else int(cid)
-        self._funder = self.tester.get_accounts()[0]
+        self._funders = list(self.tester.get_accounts())  # pre-funded by eth-tester
+        self._funder = self._funders[0]
         self._known = {a.lower() for a in self.tester.get_accounts()}
         self._nonces: dict[str, int] = {}
 
@@ -327,7 +366,7 @@ class EmbeddedChain(Chain):
             return str(arg) if arg else "reverted"
         except Exception as exc:  # noqa: BLE001
             return f"reverted ({exc.__class__.__name__})"
-        return "reverted (order-dependent)"
+        return "lost a race: succeeds against the parent state, reverted after earlier txs in the block"
 
     def call_many(self, calls: Sequence[tuple[str, bytes]]) -> list[bytes | CallError]:
         from eth_tester.exceptions import TransactionFailed
@@ -342,8 +381,17 @@ class EmbeddedChain(Chain):
         return out
 
     def fund(self, addresses: Sequence[str], wei: int) -> None:
-        for a in addresses:
-            self.send_block([Tx(self._funder, a, b"", gas=21000, value=wei)])
+        """Ether from eth-tester's pre-funded accounts (capped so every address gets some)."""
+        funders = self._funders
+        per_funder = -(-len(addresses) // len(funders)) + 1
+        wei = min(wei, min(self.tester.get_balance(f) for f in funders) // per_funder)
+        txs = []
+        for i, a in enumerate(addresses):
+            f = funders[i % len(funders)]
+            txs.append(Tx(to_checksum_address(f), a, b"", gas=21000, value=wei))
+        for r in self.send_block(txs):
+            if not r.ok:
+                raise RuntimeError(f"funding {r.tx.to} failed: {r.reason}")
 
     def latest_timestamp(self) -> int:
         return self.tester.get_block_by_number("latest")["timestamp"]
@@ -366,6 +414,19 @@ class ChainBackend:
         self.artifacts = artifacts or Artifacts()
         self.sender = sender or chain.default_sender
         self.block_time = block_time
+
+    # -- the optional parts of simulation.deployment's Backend protocol -------------------------
+    def chain_id(self) -> int:
+        return self.chain.chain_id
+
+    def block_number(self) -> int:
+        return self.chain.block_number()
+
+    def deployer(self) -> str:
+        return self.sender
+
+    def can_sign(self, address: str) -> bool:
+        return self.chain.kind != "embedded" or address.lower() == self.sender.lower()
 
     def _ts(self) -> int:
         return self.chain.latest_timestamp() + self.block_time

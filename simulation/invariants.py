@@ -80,6 +80,8 @@ class InvariantChecker:
         self.decimals = decimals
         self.negative_since: dict[str, int] = {}
         self.donations = False
+        self.vault_max_cover_ratio: int | None = None  # 1e18; set from the deployed vault
+        self.vault_min_reserve: int = 0
 
     # -- helpers ------------------------------------------------------------------------------
     def _notional(self, size: int, price: int) -> int:
@@ -112,7 +114,7 @@ class InvariantChecker:
         """balanceOf(ch) + bad_debt - treasury - sum(equity) in [0, dust]."""
         total_eq = sum(a.equity for a in r.accounts.values())
         slack = r.ch_balance + r.bad_debt - r.treasury - total_eq
-        dust = self.cfg.dust_per_account * max(1, len(r.accounts))
+        dust = self.cfg.dust_per_account * max(1, len(r.accounts)) + self.cfg.dust_per_block * max(0, r.block)
         if slack < 0 or slack > dust:
             return [Violation("conservation", f"0 <= balance + bad_debt - treasury - sum(equity) <= {dust}",
                               str(slack), f"balance={r.ch_balance} bad_debt={r.bad_debt} treasury={r.treasury} "
@@ -130,10 +132,15 @@ class InvariantChecker:
         return out
 
     def solvency(self, r: Readings) -> list[Violation]:
+        """Σ max(0, equity) <= balance - treasury + bad_debt once no account is left with negative
+        equity (between a price move and the liquidators' action, a bankrupt account's deficit is
+        pending: then conservation, checked separately, is the identity that must hold). With
+        `negative_equity_grace_blocks` set, an account left negative longer is a violation."""
         out = []
         pos_eq = sum(max(0, a.equity) for a in r.accounts.values())
         cap = r.ch_balance - r.treasury + r.bad_debt
-        if pos_eq > cap:
+        pending = sum(-a.equity for a in r.accounts.values() if a.equity < 0)
+        if pending == 0 and pos_eq > cap:
             out.append(Violation("solvency", f"sum(max(0, equity)) <= balance - treasury + bad_debt = {cap}",
                                  str(pos_eq)))
         for addr, a in r.accounts.items():
@@ -154,25 +161,60 @@ class InvariantChecker:
         out = []
         bks = [e for e in events if e.name == "Bankruptcy"]
         ev_bad = ev_soc = 0
-        vault_before = prev.vault_total_assets if prev else cur.vault_total_assets
+        vault_before = prev.vault_total_assets if prev else cur.vault_total_assets  # fallback only
+        covers = {e.args.get("tx"): e.args for e in events if e.name == "Cover"}
+        takeovers: dict[Any, list[dict]] = {}
+        for e in events:
+            if e.name == "BankruptcyTakeover":
+                takeovers.setdefault(e.args.get("tx"), []).append(e.args)
         for e in bks:
             a = e.args
             d, ins, soc, bad = a["deficit"], a["insurance_paid"], a["socialized"], a["bad_debt"]
             ev_bad += bad
             ev_soc += soc
+            who = f"account {a['account']}"
             if ins + soc + bad != d:
                 out.append(Violation("waterfall.split", f"insurance + socialized + bad_debt == deficit ({d})",
-                                     str(ins + soc + bad), f"account {a['account']}"))
-            if ins > vault_before:
-                out.append(Violation("waterfall.insurance", f"insurance_paid <= vault assets before ({vault_before})",
-                                     str(ins), f"account {a['account']}"))
-            if (soc + bad) > 0 and ins == 0 and vault_before > 0:
-                covers = [c for c in events if c.name == "Cover"]
-                if not covers:
-                    out.append(Violation("waterfall.order", "the insurance vault is asked before anyone is haircut",
-                                         f"socialized={soc} bad_debt={bad} with no Cover call",
-                                         f"account {a['account']}, vault assets {vault_before}"))
-            vault_before -= ins
+                                     str(ins + soc + bad), who))
+            cover = covers.get(a.get("tx"))
+            if cover is not None:
+                before = cover["total_assets"] + cover["paid"]
+                if ins > before or ins > cover["paid"]:
+                    out.append(Violation("waterfall.insurance",
+                                         f"insurance_paid <= what the vault paid ({cover['paid']}) <= its assets ({before})",
+                                         str(ins), who))
+            elif ins > 0:
+                out.append(Violation("waterfall.insurance", "insurance is paid only through the vault's cover",
+                                     f"insurance_paid {ins} without a Cover event", who))
+            if d > 0 and (soc + bad) > 0:
+                if cover is None:
+                    if vault_before > 0:
+                        out.append(Violation("waterfall.order", "the insurance vault is asked before anyone is haircut",
+                                             f"socialized={soc} bad_debt={bad} with no Cover call",
+                                             f"{who}, vault assets {vault_before}"))
+                else:
+                    before = cover["total_assets"] + cover["paid"]
+                    if cover["requested"] < d:
+                        out.append(Violation("waterfall.order", f"the vault is asked for the whole deficit ({d})",
+                                             f"requested {cover['requested']}", who))
+                    elif self.vault_max_cover_ratio is not None:
+                        limit = before * self.vault_max_cover_ratio // WAD
+                        limit = min(limit, before - self.vault_min_reserve) if before > self.vault_min_reserve else 0
+                        if min(cover["paid"], d) < min(limit, d):
+                            out.append(Violation("waterfall.order",
+                                                 f"the vault pays its limit ({min(limit, d)}) before any haircut",
+                                                 f"paid {cover['paid']} then socialized {soc}, bad debt {bad}", who))
+            if bad > 0:
+                for t in takeovers.get(a.get("tx"), []):
+                    if t.get("loss", 0) > 0 and t["market"] < len(cur.open_interest):
+                        m = t["market"]
+                        opposite = sum(-x.positions[m] if t["size"] > 0 else x.positions[m]
+                                       for x in cur.accounts.values()
+                                       if (x.positions[m] < 0 if t["size"] > 0 else x.positions[m] > 0))
+                        if opposite > 0:
+                            out.append(Violation("waterfall.bad_debt_only_when_nobody_can_pay",
+                                                 f"bad_debt only when market {m} has no opposite open interest",
+                                                 f"bad_debt {bad} with opposite-side size {opposite}", who))
         if prev is not None:
             d_bad = cur.bad_debt - prev.bad_debt
             if d_bad != ev_bad:
@@ -233,6 +275,11 @@ class InvariantChecker:
             if drop > 1e-9 and not paid:
                 out.append(Violation("vault.share_price", "share price falls only through cover",
                                      f"{prev.share_price:.9f} -> {cur.share_price:.9f}"))
+            earned = any(e.name == "Revenue" and e.args.get("amount", 0) > 0 for e in events) or \
+                any(e.name == "RedeemSettled" and e.args.get("forfeited", 0) > 0 for e in events)
+            if -drop > 1e-6 and not earned:
+                out.append(Violation("vault.share_price", "share price rises only through revenue",
+                                     f"{prev.share_price:.9f} -> {cur.share_price:.9f} with no Revenue event"))
         for who in flags.premature_redeems:
             out.append(Violation("vault.redeem_cooldown", "no redemption without a matured request",
                                  f"{who} redeemed before its cooldown ended"))

@@ -144,13 +144,16 @@ def brownian_bridge(rng: np.random.Generator, a: float, b: float, n: int, vol: f
 
 
 def intraday_path(rng: np.random.Generator, bar: DailyBar, steps: int) -> np.ndarray:
-    """`steps`+1 prices through the day: open -> (high, low in random order) -> close, each leg a
-    Brownian bridge in log space, clipped to [low, high]. Hits high and low exactly."""
+    """`steps`+1 prices through the day: open -> high and low -> close, each leg a Brownian bridge
+    in log space, clipped to [low, high]. Hits high and low exactly. A down day (close < open)
+    usually visits its high first and ends near its low, an up day the reverse (80 %/20 %)."""
     if steps < 3:
         return np.linspace(bar.open, bar.close, steps + 1)
     lo_, hi_ = np.log(bar.low), np.log(bar.high)
     t1, t2 = sorted(rng.choice(np.arange(1, steps), size=2, replace=False))
-    first, second = (hi_, lo_) if rng.random() < 0.5 else (lo_, hi_)
+    down = bar.close < bar.open
+    high_first = rng.random() < (0.8 if down else 0.2)
+    first, second = (hi_, lo_) if high_first else (lo_, hi_)
     anchors = [(0, np.log(bar.open)), (t1, first), (t2, second), (steps, np.log(bar.close))]
     vol = max(hi_ - lo_, 1e-9) / np.sqrt(steps) * 0.5
     out = np.empty(steps + 1)

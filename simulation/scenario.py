@@ -79,14 +79,23 @@ class PriceConfig(Strict):
 
 
 class ProtocolConfig(Strict):
-    """Deployment parameters handed to simulation.deployment."""
+    """Deployment parameters handed to simulation.deployment (None: the contract's default)."""
 
-    collateral_decimals: int = 6
-    feed_decimals: int = 8
+    collateral_decimals: int = Field(6, ge=0, le=18)
+    feed_decimals: int = Field(8, ge=0, le=18)
     vault_cooldown: int = Field(3600, ge=0, description="seconds between request_redeem and redeem")
-    liquidation_penalty: float | None = Field(None, ge=0, lt=1, description="None: contract default")
-    insurance_max_cover: float | None = Field(None, gt=0, le=1, description="share of vault per event")
-    extra: dict[str, Any] = Field(default_factory=dict, description="passed through to deployment")
+    max_cover_ratio: float | None = Field(None, gt=0, le=1, description="share of the vault one bankruptcy may take")
+    min_reserve: float | None = Field(None, gt=0, description="tokens the vault never pays out")
+    insurance_fee_share: float | None = Field(None, ge=0, le=1)
+    keeper_reward: float | None = Field(None, ge=0, description="tokens per bankruptcy takeover")
+    liquidation_penalty: float | None = Field(None, ge=0, lt=1)
+    liquidator_share: float | None = Field(None, ge=0, le=1)
+    close_factor: float | None = Field(None, gt=0, le=1)
+    price_band: float | None = Field(None, gt=0, le=0.5)
+    taker_fee: float | None = Field(None, ge=0, le=0.01)
+    maker_fee: float | None = Field(None, ge=0, le=0.01)
+    max_price_age: int | None = Field(None, gt=0)
+    sweep_fees_every: int = Field(10, ge=0, description="blocks between sweep_fees() calls by the protocol keeper (0: never)")
 
 
 class LeverageConfig(Strict):
@@ -158,6 +167,8 @@ class AgentsConfig(Strict):
 
 class InvariantConfig(Strict):
     dust_per_account: int = Field(10, ge=0, description="base units of rounding dust allowed per account")
+    dust_per_block: int = Field(5, ge=0, description="base units of rounding dust the protocol may retain per block "
+                                                     "(it rounds every charge in its own favour and keeps the remainder)")
     liquidation_tolerance: float = Field(0.01, ge=0, description="relative slack for the healthy-liquidation check")
     negative_equity_grace_blocks: int | None = Field(None, ge=1, description="None: report only")
     stop_on_violation: bool = True
@@ -176,6 +187,14 @@ class Scenario(Strict):
     protocol: ProtocolConfig = ProtocolConfig()
     agents: AgentsConfig = AgentsConfig()
     invariants: InvariantConfig = InvariantConfig()
+
+    @model_validator(mode="after")
+    def _historical_clock(self):
+        h = self.prices.historical if self.prices.model == "historical" else None
+        if h is not None and self.block_time * h.blocks_per_day != 86400:
+            raise ValueError(f"block_time ({self.block_time} s) x historical.blocks_per_day ({h.blocks_per_day}) "
+                             f"must be one day (86400 s)")
+        return self
 
     @field_validator("markets")
     @classmethod
@@ -230,16 +249,24 @@ class Scenario(Strict):
         for key, value in overrides.items():
             node = data
             parts = key.split(".")
-            for p in parts[:-1]:
+            for i, p in enumerate(parts[:-1]):
                 if isinstance(node, list):
-                    node = node[int(p)]
+                    try:
+                        node = node[int(p)]
+                    except (ValueError, IndexError):
+                        raise ScenarioError(f"unknown parameter {key!r}") from None
                 elif isinstance(node, dict) and p in node and node[p] is not None:
                     node = node[p]
+                elif isinstance(node, dict) and p in node:
+                    raise ScenarioError(f"cannot set {key!r}: [{'.'.join(parts[:i + 1])}] is not in this scenario")
                 else:
                     raise ScenarioError(f"unknown parameter {key!r}")
             last = parts[-1]
             if isinstance(node, list):
-                node[int(last)] = value
+                try:
+                    node[int(last)] = value
+                except (ValueError, IndexError):
+                    raise ScenarioError(f"unknown parameter {key!r}") from None
             elif isinstance(node, dict) and (last in node):
                 node[last] = value
             else:

@@ -132,15 +132,22 @@ def liquidate_bankrupt(account: address):
             its per-event limit), then socialized on the opposite side of the markets where
             the account lost money, pro rata to those losses, and whatever is left is
             recorded as bad debt. The account ends flat with zero collateral. The caller
-            receives a bounded keeper reward paid by the vault and must meet initial margin.
+            receives a keeper reward paid by the vault from what it can pay after the
+            deficit, at most `keeper_reward` and at most the liquidation penalty on the
+            taken-over notional; the caller must meet initial margin.
     @param account The bankrupt account.
     """
     assert account != msg.sender, "liquidate_bankrupt: cannot liquidate yourself"
     assert clearing._health(account).equity < 0, "liquidate_bankrupt: account is not bankrupt"
 
     losses: uint256[MAX_MARKETS] = empty(uint256[MAX_MARKETS])
+    notionals: uint256[MAX_MARKETS] = empty(uint256[MAX_MARKETS])
     charge_longs: bool[MAX_MARKETS] = empty(bool[MAX_MARKETS])
     total_loss: uint256 = 0
+    total_notional: uint256 = 0
+    # the keeper reward is bounded by what liquidation penalties on the taken-over notional
+    # would pay, so splitting a position over many tiny accounts cannot farm rewards
+    reward_cap: uint256 = 0
     count: uint256 = registry.market_count
     for market: uint256 in range(MAX_MARKETS):
         if market >= count:
@@ -150,15 +157,23 @@ def liquidate_bankrupt(account: address):
             continue
         price: uint256 = clearing._price(market)
         funding_index: int256 = clearing._accrue(market, price, 0, 0)
-        # the market's loss: cost basis above the position's value at the oracle price
+        # the market's loss: cost basis above the position's value at the oracle price, plus
+        # the funding and haircut charges the position still owes there
         value: int256 = fixed_math._div_floor(position.size * convert(price, int256), convert(clearing._scale(), int256))
+        funding: int256 = 0
+        charge: uint256 = 0
+        funding, charge = clearing._owed(market, position, funding_index)
+        lost: int256 = position.cost - value + funding + convert(charge, int256)
         loss: uint256 = 0
-        if position.cost > value:
-            loss = convert(position.cost - value, uint256)
+        if lost > 0:
+            loss = convert(lost, uint256)
+        notional: uint256 = fixed_math._mul_div_down(fixed_math._abs(position.size), price, clearing._scale())
         losses[market] = loss
+        notionals[market] = notional
         charge_longs[market] = position.size < 0
         total_loss += loss
-        notional: uint256 = fixed_math._mul_div_down(fixed_math._abs(position.size), price, clearing._scale())
+        total_notional += notional
+        reward_cap += fixed_math._mul_div_down(notional, registry._penalty(market), WAD)
         self._transfer_position(account, msg.sender, market, -position.size, notional, price, funding_index)
         log BankruptcyTakeover(account=account, liquidator=msg.sender, market=market, size=position.size, price=price, loss=loss)
 
@@ -167,21 +182,28 @@ def liquidate_bankrupt(account: address):
     # 1. the insurance vault
     insurance_paid: uint256 = 0
     reward: uint256 = 0
-    insurance_paid, reward = self._cover(deficit)
+    insurance_paid, reward = self._cover(deficit, reward_cap)
 
-    # 2. the haircut, split across the losing markets pro rata to their loss
+    # 2. the haircut, split across the markets where the account lost money, pro rata to
+    #    those losses (if no open position shows a loss, e.g. the deficit is realized losses
+    #    beside profitable positions, pro rata to the positions' notional instead)
     residual: uint256 = deficit - insurance_paid
     socialized: uint256 = 0
-    if residual > 0 and total_loss > 0:
+    weights: uint256[MAX_MARKETS] = losses
+    total_weight: uint256 = total_loss
+    if total_loss == 0:
+        weights = notionals
+        total_weight = total_notional
+    if residual > 0 and total_weight > 0:
         allocated: uint256 = 0
         for market: uint256 in range(MAX_MARKETS):
             if market >= count:
                 break
-            if losses[market] == 0:
+            if weights[market] == 0:
                 continue
             # each market's share rounds up; the last ones are capped so the shares sum to
             # exactly the residual
-            share: uint256 = min(fixed_math._mul_div_up(residual, losses[market], total_loss), residual - allocated)
+            share: uint256 = min(fixed_math._mul_div_up(residual, weights[market], total_weight), residual - allocated)
             allocated += share
             socialized += haircut._socialize(
                 market, charge_longs[market], share, clearing._long_open_interest[market], clearing._scale()
@@ -245,16 +267,17 @@ def _transfer_position(account: address, liquidator: address, market: uint256, d
 
 
 @internal
-def _cover(deficit: uint256) -> (uint256, uint256):
+def _cover(deficit: uint256, reward_cap: uint256) -> (uint256, uint256):
     """
-    @dev Ask the vault for the deficit plus the keeper reward; the deficit is served first.
-         Pending vault revenue is swept to it first: it is the vault's money.
+    @dev Ask the vault for the deficit plus the keeper reward (min of `keeper_reward` and
+         `reward_cap`); the deficit is served first. Pending vault revenue is swept to it
+         first: it is the vault's money.
     """
     vault: address = clearing.insurance_vault
     if vault == empty(address):
         return 0, 0
     clearing._sweep(vault)
-    request: uint256 = deficit + registry.keeper_reward
+    request: uint256 = deficit + min(registry.keeper_reward, reward_cap)
     if request == 0:
         return 0, 0
     paid: uint256 = extcall IInsuranceVault(vault).cover(request)

@@ -357,6 +357,12 @@ def _oracle_conf(market: uint256) -> (address, uint256, uint256):
 
 @internal
 @view
+def _penalty(market: uint256) -> uint256:
+    return self._field(self._liq[market], 0)
+
+
+@internal
+@view
 def _funding_conf(market: uint256) -> (uint256, uint256):
     conf: uint256 = self._conf[market]
     return self._field(conf, 1), self._field(conf, 2)

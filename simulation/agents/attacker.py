@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from ..keys import Key, Order
 from ..scenario import AttackerConfig
-from .base import (Agent, Approve, BookEntry, Deposit, Intent, Note, PRICE_ONE, Redeem,
-                   RequestRedeem, SIZE_ONE, Trade, VaultDeposit, World)
+from .base import (Agent, Approve, BookEntry, Deposit, Intent, PRICE_ONE, Redeem, RequestRedeem,
+                   SIZE_ONE, Trade, VaultDeposit, World)
 
 
 class Attacker(Agent):
@@ -23,6 +23,9 @@ class Attacker(Agent):
 
     def setup(self, w: World) -> list[Intent]:
         out: list[Intent] = [Approve(spender="clearinghouse"), Deposit(amount=w.units(self.cfg.capital))]
+        if self.cfg.self_trade_block is not None:  # the accomplice maker account needs margin too
+            mk = self.maker_key.address
+            out += [Approve(spender="clearinghouse", sender=mk), Deposit(amount=w.units(self.cfg.capital), sender=mk)]
         if self.cfg.stake_race_block is not None:
             out += [Approve(spender="vault"), VaultDeposit(assets=w.units(self.cfg.capital))]
         return out

@@ -157,6 +157,7 @@ class Intent:
     """Base class of everything an agent can ask the engine to do."""
 
     gas: int = 1_500_000
+    sender: str = ""          # default: the agent itself
 
 
 @dataclass

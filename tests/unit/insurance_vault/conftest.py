@@ -13,7 +13,7 @@ def clearinghouse_account(accounts):
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _vault_roles(owner, trader, staker, other, attacker, clearinghouse_account):
+def _vault_roles(owner, trader, staker, other, guardian, attacker, clearinghouse_account):
     """Create the session-scoped accounts before any module snapshot (keeps ape's isolation cheap)."""
 
 

@@ -1,0 +1,171 @@
+"""`clawback-sim sweep`: seeds x a parameter grid, each run in its own worker process with its own
+chain (anvil by default), combined into sweep.csv and sweep.png."""
+from __future__ import annotations
+
+import csv
+import itertools
+import json
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from pathlib import Path
+from typing import Any
+
+from tqdm import tqdm
+
+from .scenario import Scenario
+
+OUTCOME_KEYS = ("bankruptcies", "liquidations", "total_deficit", "insurance_paid", "socialized_loss", "bad_debt",
+                "vault_max_drawdown", "share_price_max_drawdown", "share_price_min", "share_price_end",
+                "max_pending_deficit", "accounts_negative_equity_at_end", "agent_tx_sent", "agent_tx_reverted",
+                "wall_time_s")
+
+
+def grid_points(grid: dict[str, list[Any]]) -> list[dict[str, Any]]:
+    """Every combination of the grid's values (one empty point for an empty grid)."""
+    if not grid:
+        return [{}]
+    keys = list(grid)
+    return [dict(zip(keys, vals)) for vals in itertools.product(*(grid[k] for k in keys))]
+
+
+def _slug(point: dict[str, Any]) -> str:
+    return "_".join(f"{k.split('.')[-1]}={v}" for k, v in point.items()) or "base"
+
+
+def _worker_init() -> None:
+    """Workers leave Ctrl-C to the parent, and turn its SIGTERM into SystemExit so that every
+    `finally` (stopping the worker's anvil) runs."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+    def stop(signum, frame):
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, stop)
+
+
+def _job(scenario_ref: str, sc_json: str, point: dict[str, Any], seed: int, blocks: int | None, chain: str,
+         out: str) -> dict[str, Any]:
+    """One run in a worker process (own chain); returns the sweep row."""
+    from .runner import run_scenario
+
+    sc = Scenario.model_validate_json(sc_json).with_overrides(point)
+    row: dict[str, Any] = {"seed": seed, **point}
+    try:
+        res = run_scenario(sc, scenario_ref=scenario_ref, seed=seed, blocks=blocks, chain=chain, out=Path(out),
+                           progress=False, plots=False, overrides=point)
+        s = res.summary
+        row.update({k: s.get(k) for k in OUTCOME_KEYS})
+        row["solvent"] = s["solvent"]
+        row["violation"] = s["violation"]["check"] if s["violation"] else ""
+    except Exception as exc:  # noqa: BLE001 - a failed run is a row, not a crashed sweep
+        row["error"] = f"{type(exc).__name__}: {exc}"
+    row["out"] = out
+    return row
+
+
+def run_sweep(scenario_ref: str, sc: Scenario, grid: dict[str, list[Any]], *, seeds: int, workers: int,
+              blocks: int | None, chain: str, out: Path) -> int:
+    """Run the sweep, write sweep.csv / sweep.json / sweep.png and print the table."""
+    out.mkdir(parents=True, exist_ok=True)
+    points = grid_points(grid)
+    for p in points:  # every value must validate before any worker starts
+        sc.with_overrides(p)
+    jobs = [(p, s) for p in points for s in range(1, seeds + 1)]
+    sc_json = sc.model_dump_json()
+    workers = max(1, min(workers, len(jobs)))
+    rows: list[dict[str, Any]] = []
+    pool = ProcessPoolExecutor(max_workers=workers, initializer=_worker_init)
+    try:
+        futs = [pool.submit(_job, scenario_ref, sc_json, p, s, blocks, chain, str(out / _slug(p) / f"seed{s}"))
+                for p, s in jobs]
+        for f in tqdm(as_completed(futs), total=len(futs), desc=f"sweep {sc.name}", unit="run"):
+            rows.append(f.result())
+    except BaseException:
+        # Ctrl-C / SIGTERM / a crash: stop the workers (each stops its own anvil) and give up
+        for proc in list(getattr(pool, "_processes", {}).values()):
+            proc.terminate()
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
+    keyorder = {(tuple(p.items()), s): i for i, (p, s) in enumerate(jobs)}
+    rows.sort(key=lambda r: keyorder.get((tuple((k, r.get(k)) for k in grid), r["seed"]), 0))
+    cols = ["seed", *grid, *OUTCOME_KEYS, "solvent", "violation", "error", "out"]
+    with open(out / "sweep.csv", "w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=cols, extrasaction="ignore")
+        w.writeheader()
+        w.writerows(rows)
+    (out / "sweep.json").write_text(json.dumps(rows, indent=2, default=str) + "\n")
+    print(format_table(rows, list(grid)))
+    if grid:
+        plot_sweep(out / "sweep.png", rows, list(grid), sc.name)
+    print(f"\nSweep table: {out / 'sweep.csv'}" + (f", plot: {out / 'sweep.png'}" if grid else ""))
+    bad = [r for r in rows if r.get("error") or r.get("violation")]
+    return 3 if bad else 0
+
+
+def aggregate(rows: list[dict[str, Any]], params: list[str]) -> list[dict[str, Any]]:
+    """Mean outcome per grid point (over seeds)."""
+    groups: dict[tuple, list[dict]] = {}
+    for r in rows:
+        groups.setdefault(tuple(r.get(p) for p in params), []).append(r)
+    out = []
+    for key, rs in groups.items():
+        ok = [r for r in rs if not r.get("error")]
+        agg: dict[str, Any] = dict(zip(params, key))
+        agg["runs"] = len(rs)
+        for k in ("total_deficit", "insurance_paid", "socialized_loss", "bad_debt", "vault_max_drawdown",
+                  "share_price_max_drawdown", "share_price_min", "bankruptcies"):
+            vals = [float(r[k]) for r in ok if r.get(k) is not None]
+            agg[k] = sum(vals) / len(vals) if vals else float("nan")
+        agg["violations"] = sum(1 for r in rs if r.get("violation") or r.get("error"))
+        out.append(agg)
+    return out
+
+
+def format_table(rows: list[dict[str, Any]], params: list[str]) -> str:
+    agg = aggregate(rows, params)
+    head = [*params, "runs", "bankruptcies", "deficit", "insurance", "socialized", "bad_debt", "share_px_dd_%",
+            "violations"]
+    lines = ["  ".join(f"{h:>14}" for h in head)]
+    for a in agg:
+        vals = [*(a[p] for p in params), a["runs"], f"{a['bankruptcies']:.1f}", f"{a['total_deficit']:,.0f}",
+                f"{a['insurance_paid']:,.0f}", f"{a['socialized_loss']:,.0f}", f"{a['bad_debt']:,.0f}",
+                f"{100 * a['share_price_max_drawdown']:.1f}", a["violations"]]
+        lines.append("  ".join(f"{str(v):>14}" for v in vals))
+    return "\n".join(lines)
+
+
+def plot_sweep(path: Path, rows: list[dict[str, Any]], params: list[str], title: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    x_param = params[0]
+    agg = aggregate(rows, params)
+    others = params[1:]
+    series: dict[tuple, list[dict]] = {}
+    for a in agg:
+        series.setdefault(tuple(a[p] for p in others), []).append(a)
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 4.5))
+    for key, pts in series.items():
+        pts.sort(key=lambda a: a[x_param])
+        xs = [a[x_param] for a in pts]
+        label = ", ".join(f"{p}={v}" for p, v in zip(others, key))
+        ax1.plot(xs, [a["socialized_loss"] + a["bad_debt"] for a in pts], marker="o",
+                 label=f"socialized + bad debt {label}".strip())
+        ax1.plot(xs, [a["insurance_paid"] for a in pts], marker="s", ls="--", label=f"insurance paid {label}".strip())
+        ax2.plot(xs, [100 * a["share_price_max_drawdown"] for a in pts], marker="o",
+                 label=label or "share price max drawdown")
+    ax1.set_xlabel(x_param)
+    ax1.set_ylabel("tokens (mean over seeds)")
+    ax1.set_title(f"{title}: who pays the deficit")
+    ax1.legend(fontsize=7)
+    ax2.set_xlabel(x_param)
+    ax2.set_ylabel("max share-price drawdown (%)")
+    ax2.set_title("insurance vault drawdown")
+    ax2.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)

@@ -1,0 +1,377 @@
+"""Stateful property test of liquidation and the loss waterfall (issue 3).
+
+Four traders open highly leveraged positions (60-100 % of their initial-margin room) in two
+markets; oracle prices move a little or gap by 30-60 %; time passes (funding, redeem
+cooldowns); a liquidator calls `liquidate` (partial, up to and beyond max_liquidatable_size,
+on healthy and unhealthy accounts alike) and `liquidate_bankrupt`, and a keeper round resolves
+every bankrupt account; two stakers deposit into the insurance vault, request redeems and
+redeem (before and after the cooldown); anyone sweeps fees.
+
+Every step first runs on the plain-Python model (tests/support/model.py) at the exact block
+time it will be mined at; the contract must succeed exactly when the model does, with its revert
+reason. After every step, all of DESIGN.md's invariants:
+
+1. conservation: 0 <= token.balanceOf(ch) + bad_debt - treasury - sum(equity) <= rounding dust
+   (see Harness.rounding_dust), and the vault's totalAssets == token.balanceOf(vault) (nobody
+   donates in this machine); every account, market and global equal to the model, exactly;
+2. balanced book: per market sum(longs) == sum(shorts) == open_interest;
+3. solvency: sum(max(0, equity)) <= balance - treasury + bad_debt whenever no account has
+   negative equity (an unresolved bankruptcy is a deficit nobody has paid yet, so the sum of
+   the positive equities exceeds the assets until the waterfall runs), and after a keeper
+   round no account has negative equity, so it holds then;
+4. waterfall order, per Bankruptcy event: insurance_paid == min(deficit, what the vault could
+   pay: max_cover_ratio of its assets after the fee sweep, never below min_reserve);
+   socialized > 0 only if the vault paid that maximum; deficit == insurance_paid + socialized +
+   bad_debt; bad_debt > 0 only if nobody could be charged (no open interest left opposite the
+   bankrupt positions that lost money, or opposite any of its positions when none lost money);
+   the keeper reward is at most keeper_reward. Haircuts: the charges (settled, from the logs,
+   plus pending) are never below the sum of socialized_loss and exceed it by at most rounding
+   dust (under one unit per socialization, per settlement carrying a charge and per position
+   with a pending one);
+5. a liquidation of a healthy account always reverts ("liquidate: account is healthy"),
+   `liquidate_bankrupt` of a solvent one too; after each liquidation the liquidator meets its
+   initial margin;
+6. the vault's share price moves only through revenue (fee sweep) and cover; a deposit raises it
+   by less than one share's rounding, a redeem by exactly the forfeited yield plus rounding,
+   anything else leaves assets and supply unchanged; no redeem without a matured request.
+
+Budget: MAX_EXAMPLES (15) examples x up to STEPS (25) steps, plus the initial funding step,
+about 60-80 s on one core. The protocol is deployed once per module; every example starts from
+chain.snapshot() and ends with chain.restore().
+"""
+import pytest
+from hypothesis import HealthCheck, event, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
+from support.model import ClearinghouseModel, MarketParams, Revert, VaultModel
+
+WAD = 10**18
+UNIT = 10**6
+SCALE = 10**30
+DAY = 86_400
+COOLDOWN = DAY
+MAX_EXAMPLES = 15
+STEPS = 25
+PRICES = [50_000 * 10**8, 2_000 * 10**8]  # 8-decimal feed answers
+IMR, MMR = WAD // 10, WAD // 20
+LIQUIDATOR_COLLATERAL = 50_000_000 * UNIT
+V_SHARES = 10**6
+
+FUZZ_SETTINGS = settings(
+    max_examples=MAX_EXAMPLES,
+    stateful_step_count=STEPS,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture, HealthCheck.data_too_large],
+)
+
+trader_ids = st.integers(0, 3)
+staker_ids = st.integers(0, 1)
+markets = st.integers(0, 1)
+per_mille = st.integers(1, 1000)
+
+
+@pytest.fixture(scope="module")
+def waterfall_env(protocol_builder, owner, traders, liquidator, staker, other, evm_factory, clawback_harness):
+    protocol = protocol_builder(markets=2, cooldown=COOLDOWN)
+    ch, vault = protocol.clearinghouse, protocol.vault
+    protocol.feeds[1].set_answer(PRICES[1], sender=owner)
+    for account in [*traders, liquidator]:
+        protocol.token.mint(account, 10**11 * UNIT, sender=account)
+        protocol.token.approve(ch, 2**256 - 1, sender=account)
+    for account in (staker, other):
+        protocol.token.mint(account, 10**9 * UNIT, sender=account)
+        protocol.token.approve(vault, 2**256 - 1, sender=account)
+    params = {
+        "keeper_reward": ch.keeper_reward(), "dust_notional": ch.dust_notional(),
+        "max_cover_ratio": vault.max_cover_ratio(), "min_reserve": vault.min_reserve(),
+    }
+    return protocol, evm_factory(), clawback_harness, params
+
+
+def fresh_model(params) -> ClearinghouseModel:
+    vault = VaultModel(cooldown=COOLDOWN, max_cover_ratio=params["max_cover_ratio"], min_reserve=params["min_reserve"])
+    model = ClearinghouseModel(decimals=6, vault=vault)
+    assert (model.keeper_reward, model.dust_notional) == (params["keeper_reward"], params["dust_notional"])
+    for answer in PRICES:
+        model.add_market(MarketParams(imr=IMR, mmr=MMR), answer * 10**10)
+    return model
+
+
+class WaterfallMachine(RuleBasedStateMachine):
+    env = None  # set by the test
+
+    def __init__(self):
+        super().__init__()
+        protocol, evm, harness_cls, params, traders, liquidator, stakers, chain = type(self).env
+        self.chain = chain
+        self.snapshot = chain.snapshot()
+        self.params = params
+        self.model = fresh_model(params)
+        self.h = harness_cls(protocol, evm, self.model, [*traders, liquidator])
+        self.traders = self.h.accounts[:4]
+        self.liquidator = self.h.accounts[4]
+        self.stakers = [s.address for s in stakers]
+        self.vault_before = (0, 0)  # (totalAssets, totalSupply) after the previous step
+        self.keeper_acted = False
+
+    def teardown(self):
+        self.chain.restore(self.snapshot)
+
+    # ------------------------------------------------------------------ helpers
+    def now(self):
+        return self.h.evm.next_timestamp()
+
+    def room(self, account, market):
+        health = self.model.health(account, self.now())
+        return max(0, health.equity - health.initial_margin) * WAD // IMR
+
+    def vault_assets(self):
+        return self.h.evm.call(self.h.vault, "totalAssets()")
+
+    def check_liquidator_margin(self):
+        _, equity, im, _ = self.h.summary(self.liquidator)
+        assert equity >= im, f"liquidator below initial margin after a liquidation: {equity} < {im}"
+
+    def check_bankruptcy(self, tx, account, assets_before):
+        """DESIGN.md invariant 4 on one liquidate_bankrupt transaction, from its logs."""
+        (bankruptcy,) = tx.events_named("Bankruptcy")
+        deficit, paid_in = bankruptcy["deficit"], bankruptcy["insurance_paid"]
+        socialized, bad = bankruptcy["socialized"], bankruptcy["bad_debt"]
+        (cover,) = [e for e in tx.events_named("Cover") if e.address == self.h.vault]
+        revenue = sum(e["amount"] for e in tx.events_named("Revenue"))
+        # the vault's assets when asked to cover: what it had plus the fees swept to it first
+        assets = assets_before + revenue
+        assert cover["total_assets"] + cover["paid"] == assets
+        reserve = self.params["min_reserve"]
+        capacity = min(assets * self.params["max_cover_ratio"] // WAD, assets - reserve) if assets > reserve else 0
+        assert paid_in == min(deficit, capacity), f"vault paid {paid_in} of deficit {deficit}, could pay {capacity}"
+        assert cover["paid"] - paid_in <= self.params["keeper_reward"], "keeper reward above its bound"
+        assert deficit == paid_in + socialized + bad, bankruptcy.args
+        if socialized > 0:
+            assert paid_in == capacity, "a haircut before the insurance vault paid its maximum"
+        assert sum(e["amount"] for e in tx.events_named("Socialized")) == socialized
+        takeovers = tx.events_named("BankruptcyTakeover")
+        total_loss = sum(t["loss"] for t in takeovers)
+        for e in tx.events_named("Socialized"):
+            (taken,) = [t for t in takeovers if t["market"] == e["market"]]
+            assert taken["loss"] > 0 and e["long_side"] == (taken["size"] < 0), "haircut on the wrong market or side"
+        if bad > 0:
+            for t in takeovers:
+                if t["loss"] > 0 or total_loss == 0:
+                    open_interest = self.h.open_interest(t["market"])
+                    assert open_interest == 0, (
+                        f"bad debt {bad} recorded although market {t['market']} (bankrupt size {t['size']}, loss "
+                        f"{t['loss']}, total loss {total_loss}) still has {open_interest} of open interest to charge")
+        # the bankrupt account ends flat with zero collateral
+        assert tuple(self.h.summary(account)) == (0, 0, 0, 0)
+        assert all(self.h.position_size(account, m) == 0 for m in range(2))
+        self.check_liquidator_margin()
+
+    def resolve_bankrupt(self, account):
+        now = self.now()
+        equity = self.model.equity(account, now)
+        assets_before = self.vault_assets()
+        tx, _ = self.h.liquidate_bankrupt(self.liquidator, account)
+        if equity >= 0:
+            assert not tx.ok and tx.reason == "liquidate_bankrupt: account is not bankrupt"
+        if tx.ok:
+            self.check_bankruptcy(tx, account, assets_before)
+            (b,) = tx.events_named("Bankruptcy")
+            event("bankruptcy: " + "+".join(k for k in ("insurance_paid", "socialized", "bad_debt") if b[k]))
+        else:
+            event(f"liquidate_bankrupt reverted: {tx.reason}")
+        return tx
+
+    # ------------------------------------------------------------------ rules
+    @initialize(amounts=st.lists(st.integers(1_000, 20_000), min_size=4, max_size=4),
+                stake=st.one_of(st.just(0), st.integers(10, 200_000)))
+    def fund(self, amounts, stake):
+        self.h.pass_time(1)  # re-stamp the feeds: the snapshot may be old in wall-clock time
+        for account, amount in zip(self.traders, amounts):
+            assert self.h.deposit(account, amount * UNIT)[0].ok
+        assert self.h.deposit(self.liquidator, LIQUIDATOR_COLLATERAL)[0].ok
+        if stake:
+            assert self.h.stake(self.stakers[0], stake * UNIT)[0].ok
+
+    @rule(who=trader_ids, amount=st.integers(1, 20_000))
+    def deposit(self, who, amount):
+        assert self.h.deposit(self.traders[who], amount * UNIT)[0].ok
+
+    @rule(maker=trader_ids, taker_offset=st.integers(1, 3), market=markets, buy=st.booleans(),
+          frac=st.integers(600, 1000), bps=st.integers(-300, 300))
+    def open_leveraged(self, maker, taker_offset, market, buy, frac, bps):
+        maker_addr, taker_addr = self.traders[maker], self.traders[(maker + taker_offset) % 4]
+        price = self.model.prices[market]
+        limit = price + price * bps // 10_000
+        notional = min(self.room(maker_addr, market), self.room(taker_addr, market)) * frac // 1000
+        size = max(1, notional * SCALE // limit)
+        tx, _ = self.h.trade(taker_addr, maker_addr, market, size if buy else -size, limit, size)
+        event("open: " + ("ok" if tx.ok else tx.reason))
+
+    @rule(maker=trader_ids, taker_offset=st.integers(1, 3), market=markets, frac=per_mille,
+          bps=st.integers(-100, 100))
+    def reduce(self, maker, taker_offset, market, frac, bps):
+        maker_addr, taker_addr = self.traders[maker], self.traders[(maker + taker_offset) % 4]
+        current = self.model.position_size(maker_addr, market)
+        if current == 0:
+            return
+        price = self.model.prices[market]
+        size = -(current * frac // 1000) or -current
+        self.h.trade(taker_addr, maker_addr, market, size, price + price * bps // 10_000, abs(size))
+
+    @rule(market=markets, bps=st.one_of(st.integers(-300, 300), st.integers(3000, 6000), st.integers(-6000, -3000)))
+    def move_price(self, market, bps):
+        answer = self.h.answers[market]
+        self.h.set_answer(market, max(1, answer + answer * bps // 10_000))
+
+    @rule(seconds=st.one_of(st.integers(1, 3600), st.integers(3600, 2 * DAY)))
+    def pass_time(self, seconds):
+        self.h.pass_time(seconds)
+
+    @rule(who=trader_ids, market=markets, frac=st.integers(1, 1100))
+    def liquidate(self, who, market, frac):
+        """Partial liquidation, up to (and sometimes beyond) max_liquidatable_size; tried on
+        healthy accounts too, where it must revert."""
+        account, now = self.traders[who], self.now()
+        health = self.model.health(account, now)
+        limit = self.model.max_liquidatable_size(account, market, now)
+        position = abs(self.model.position_size(account, market))
+        size = max(1, (limit or position) * frac // 1000)
+        tx, _ = self.h.liquidate(self.liquidator, account, market, size)
+        if health.equity >= health.maintenance_margin:
+            assert not tx.ok and tx.reason == "liquidate: account is healthy", "a healthy account was liquidated"
+        if tx.ok:
+            assert 0 <= health.equity < health.maintenance_margin and size <= limit
+            self.check_liquidator_margin()
+        event("liquidate: " + ("ok" if tx.ok else tx.reason))
+
+    @rule(who=trader_ids)
+    def liquidate_bankrupt(self, who):
+        self.resolve_bankrupt(self.traders[who])
+
+    @rule()
+    def keeper_round(self):
+        """The liquidator resolves every bankrupt account (haircuts can bankrupt more); then no
+        account may be left with negative equity."""
+        for _ in range(10):
+            bankrupt = [a for a in self.traders if self.h.equity(a) < 0]
+            if not bankrupt:
+                break
+            for account in bankrupt:
+                assert self.resolve_bankrupt(account).ok
+        for account in self.h.accounts:
+            assert self.h.equity(account) >= 0, f"{account} left with negative equity after the keeper round"
+        self.keeper_acted = True
+
+    @rule(who=staker_ids, amount=st.one_of(st.integers(1, 100), st.integers(1, 200_000 * UNIT)))
+    def stake(self, who, amount):
+        assert self.h.stake(self.stakers[who], amount)[0].ok
+
+    @rule(who=staker_ids, frac=st.integers(0, 1000))
+    def request_redeem(self, who, frac):
+        staker = self.stakers[who]
+        vault = self.model.vault
+        unlocked = vault.balance(staker) - vault.request(staker).shares
+        tx, _ = self.h.request_redeem(staker, unlocked * frac // 1000)
+        assert tx.ok == (unlocked * frac // 1000 > 0)
+
+    @rule(who=staker_ids, frac=per_mille)
+    def redeem(self, who, frac):
+        staker = self.stakers[who]
+        requested = self.model.vault.request(staker).shares
+        matured = self.model.vault.is_matured(staker, self.now())
+        tx, _ = self.h.redeem(staker, max(1, requested * frac // 1000))
+        if not matured:
+            assert not tx.ok, "a redeem without a matured request went through"
+        event("redeem: " + ("ok" if tx.ok else tx.reason))
+
+    @rule()
+    def sweep_fees(self):
+        assert self.h.sweep_fees(self.liquidator)[0].ok
+
+    # ------------------------------------------------------------------ invariants
+    @invariant()
+    def design_invariants(self):
+        h = self.h
+        readings = h.check_against_model(funding=False)
+        h.check_conservation(readings)
+        h.check_balanced_book(readings)
+        negative = h.check_solvency(readings)
+        if self.keeper_acted:
+            assert not negative, "negative equity right after the keeper round"
+        self.keeper_acted = False
+        self.check_haircut_charges(readings)
+        self.check_vault_price(*h.check_vault(self.stakers))
+        h.step_events = []
+
+    def check_haircut_charges(self, readings):
+        model = self.model
+        assert self.h.haircut_settled == sum(model.haircut_settled.values())
+        pending = [model.pending_haircut(m, p) for (_, m), p in model.positions.items()]
+        charged = self.h.haircut_settled + sum(pending)
+        socialized = sum(readings["socialized"])
+        dust = self.h.socializations + self.h.haircut_settlements + sum(1 for c in pending if c > 0)
+        assert 0 <= charged - socialized <= dust, f"haircut charges {charged} vs socialized {socialized} (dust {dust})"
+
+    def check_vault_price(self, assets, supply):
+        """Invariant 6 and the vault half of invariant 1."""
+        (a0, s0), (a1, s1) = self.vault_before, (assets, supply)
+        self.vault_before = (assets, supply)
+        events = [e for e in self.h.step_events if e.address == self.h.vault]
+        deposits = [e for e in events if e.name == "Deposit"]
+        redeems = [e for e in events if e.name == "RedeemSettled"]
+        revenue = sum(e["amount"] for e in events if e.name == "Revenue")
+        covered = sum(e["paid"] for e in events if e.name == "Cover")
+        assert a1 == a0 + sum(e["assets"] for e in deposits) + revenue - covered - sum(e["assets"] for e in redeems)
+        assert s1 == s0 + sum(e["shares"] for e in deposits) - sum(e["shares"] for e in redeems)
+        gain = (a1 + 1) * (s0 + V_SHARES) - (a0 + 1) * (s1 + V_SHARES)  # sign of the price change
+        if revenue or covered:
+            if not covered:
+                assert gain >= 0, "revenue lowered the share price"
+            if not revenue:
+                assert gain <= 0, "a cover raised the share price"
+        elif redeems:
+            (r,) = redeems
+            rounding = gain - r["forfeited"] * (s0 + V_SHARES)
+            assert 0 <= rounding < s0 + V_SHARES, "a redeem moved the price by more than its forfeited yield"
+        elif deposits:
+            assert 0 <= gain < a0 + 1, "a deposit moved the share price by more than rounding"
+        else:
+            assert (a1, s1) == (a0, s0), "the vault changed without revenue, cover, deposit or redeem"
+
+
+def test_waterfall_stateful(waterfall_env, traders, liquidator, staker, other, chain):
+    protocol, evm, harness_cls, params = waterfall_env
+    WaterfallMachine.env = (protocol, evm, harness_cls, params, traders, liquidator, (staker, other), chain)
+    run_state_machine_as_test(WaterfallMachine, settings=FUZZ_SETTINGS)
+
+
+def test_model_waterfall_by_hand(waterfall_env):
+    """The model's waterfall on a hand-computed case: vault capped at 50 % of its assets, the
+    rest haircut to the opposite side; and a wrong insurance payment would be detected."""
+    _, _, _, params = waterfall_env
+    model = fresh_model(params)
+    a, b, keeper, staker = "0xA", "0xB", "0xK", "0xS"
+    model.vault.transact("deposit", staker, 1_000 * UNIT, staker, 0)
+    for account, amount in ((a, 5_100 * UNIT), (b, 100_000 * UNIT), (keeper, 10**7 * UNIT)):
+        model.transact("deposit", account, amount, 1)
+    price = model.prices[0]
+    model.transact("trade", b, a, 0, WAD, price, WAD, b"o", 10, 2)  # A buys 1 at 50,000 from B
+    fees = 10 * UNIT + 25 * UNIT  # 2 bp maker + 5 bp taker on 50,000
+    model.set_price(0, price * 8 // 10)  # -20 %: A's equity 5,100 - 10 - 10,000 < 0
+    assert model.equity(a, 3) == -4_910 * UNIT
+    model.transact("liquidate_bankrupt", keeper, a, 3)
+    (event,) = [e for e in model.events if e[0] == "Bankruptcy"]
+    _, _, deficit, paid_in, socialized, bad = event
+    assert deficit == 4_910 * UNIT  # a long: no takeover rounding
+    assert paid_in == (1_000 * UNIT + fees // 2) // 2  # half the vault, after the fee sweep
+    assert socialized == deficit - paid_in and bad == 0
+    # the whole residual lands on the short side (B), rounded up; the keeper got its reward
+    assert 0 <= model.pending_haircut(0, model.position(b, 0)) - socialized <= 1
+    # the vault paid its per-event maximum towards the deficit: nothing was left for a reward
+    assert model.collateral[keeper] == 10**7 * UNIT
+    assert model.collateral[a] == 0 and model.position_size(a, 0) == 0
+    # a deliberately wrong insurance payment would break the waterfall identity
+    assert deficit != (paid_in + 1) + socialized + bad
+    with pytest.raises(Revert, match="not bankrupt"):
+        model.transact("liquidate_bankrupt", keeper, a, 4)

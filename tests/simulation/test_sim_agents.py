@@ -1,0 +1,176 @@
+"""Agent decision logic in plain Python (no chain)."""
+import numpy as np
+import pytest
+
+from simulation.agents import (AccountView, BookEntry, Deposit, Liquidate, LiquidateBankrupt, Liquidator,
+                               MarketMaker, MarketView, MomentumTrader, NoiseTrader, OrderBook, Post, Redeem,
+                               RequestRedeem, Staker, Trade, VaultDeposit, VaultView, Withdraw, World)
+from simulation.agents.attacker import Attacker
+from simulation.keys import Order, derive_key, domain_separator, order_digest, recover
+from simulation.scenario import AttackerConfig, LiquidatorConfig, MarketMakerConfig, StakerConfig, TraderConfig
+
+E18 = 10**18
+DOMAIN = domain_separator(31337, "0x5FbDB2315678afecb367f032d93F642f64180aa3")
+
+
+def world(price=30_000.0, history=(30_000.0, 30_000.0), accounts=None, book=None, block=5, ts=10_000,
+          vault=None, max_liq=None, cooldown=600):
+    return World(block, ts, 60, [MarketView(int(price * E18), 0, 0.1, 0.05)], accounts or {}, {},
+                 vault or VaultView(), [np.array([h]) for h in history], book or OrderBook(), DOMAIN, 6,
+                 max_liq or {}, cooldown)
+
+
+def mm(**kw):
+    cfg = MarketMakerConfig(**{"spread_bps": 10, "levels": 2, "quote_notional": 30_000,
+                               "max_inventory_notional": 100_000, **kw})
+    return MarketMaker("mm", derive_key(1, 1), np.random.default_rng(0), cfg)
+
+
+def healthy(pos=0):
+    return AccountView(1_000_000 * 10**6, 1_000_000 * 10**6, 0, 0, (pos,))
+
+
+def test_market_maker_quotes_signed_orders_around_the_index():
+    m = mm()
+    w = world(accounts={m.address: healthy()})
+    (post,) = m.decide(w)
+    assert isinstance(post, Post) and len(post.entries) == 4
+    bids = [e.order for e in post.entries if e.order.size > 0]
+    asks = [e.order for e in post.entries if e.order.size < 0]
+    idx = 30_000 * E18
+    assert max(o.limit_price for o in bids) == pytest.approx(idx * (1 - 0.001), rel=1e-9)
+    assert min(o.limit_price for o in asks) == pytest.approx(idx * (1 + 0.001), rel=1e-9)
+    assert all(o.size == pytest.approx(1 * E18, rel=1e-9) for o in bids)  # 30k notional at 30k
+    for e in post.entries:  # every quote is an EIP-712 signature by the maker
+        assert recover(order_digest(e.order, DOMAIN), e.signature) == m.address
+    assert len({e.order.nonce for e in post.entries}) == 4
+
+
+def test_market_maker_widens_under_stress_and_withdraws_in_a_crash():
+    m = mm(stress_return=0.01, stress_widen=4, withdraw_return=0.05)
+    calm = m.spread_for(world(history=(30_000, 30_000)), 0)
+    stressed = m.spread_for(world(history=(30_000, 29_500)), 0)
+    assert stressed == pytest.approx(4 * calm)
+    assert m.spread_for(world(history=(30_000, 27_000)), 0) is None
+    (post,) = m.decide(world(price=27_000, history=(30_000, 27_000), accounts={m.address: healthy()}))
+    assert post.entries == []
+
+
+def test_market_maker_inventory_limit_quotes_only_the_reducing_side():
+    m = mm()
+    long_pos = 5 * E18  # 150k notional > 100k limit
+    (post,) = m.decide(world(accounts={m.address: healthy(long_pos)}))
+    assert post.entries and all(e.order.size < 0 for e in post.entries)
+
+
+def test_order_book_best_price_first_and_no_self_trade():
+    book = OrderBook()
+    k = derive_key(1, 2)
+    mk = lambda p, s, n: BookEntry(Order(k.address, 0, s, p, n, 10**9), b"", abs(s), k.address)  # noqa: E731
+    book.replace(k.address, [mk(101, -5, 1), mk(100, -5, 2), mk(99, 5, 3)])
+    fills = book.take(0, True, 7, taker="0xabc")
+    assert [(e.order.limit_price, f) for e, f in fills] == [(100, 5), (101, 2)]
+    assert book.take(0, True, 1, taker=k.address) == []
+    assert book.take(0, True, 10, taker="0xabc", worst_price=100) == []  # only 101 left, worse than limit
+
+
+def trader(cls=NoiseTrader, **kw):
+    cfg = TraderConfig(**{"trade_prob": 1.0, "leverage": {"median": 5, "sigma": 0.0, "max": 9}, **kw})
+    return cls("t", derive_key(1, 3), np.random.default_rng(1), cfg, 10_000)
+
+
+def book_with_quotes(price=30_000.0):
+    m = mm(quote_notional=1_000_000)
+    w = world(price=price, accounts={m.address: healthy()})
+    (post,) = m.decide(w)
+    book = OrderBook()
+    book.replace(m.address, post.entries)
+    return book
+
+
+def test_noise_trader_opens_at_its_leverage_against_the_book():
+    t = trader()
+    eq = 10_000 * 10**6
+    w = world(accounts={t.address: AccountView(eq, eq, 0, 0, (0,))}, book=book_with_quotes())
+    trades = t.decide(w)
+    assert trades and all(isinstance(x, Trade) for x in trades)
+    size = sum(x.fill_size for x in trades)
+    assert size * 30_000 / E18 == pytest.approx(5 * 10_000, rel=1e-6)  # 5x leverage
+
+
+def test_noise_trader_takes_profit_and_withdraws():
+    t = trader(take_profit=0.2, close_prob=0.0, withdraw_prob=1.0)
+    t.setup(world())
+    t.entry_equity = 10_000 * 10**6
+    w = world(accounts={t.address: AccountView(10_000 * 10**6, 12_500 * 10**6, 0, 0, (E18,))}, book=book_with_quotes())
+    closes = t.decide(w)
+    assert closes and all(isinstance(x, Trade) and x.entry.order.size > 0 for x in closes)  # sells to a bid
+    assert sum(x.fill_size for x in closes) == E18
+    flat = world(accounts={t.address: AccountView(12_500 * 10**6, 12_500 * 10**6, 0, 0, (0,))})
+    (wd,) = t.decide(flat)
+    assert isinstance(wd, Withdraw) and wd.amount == 12_500 * 10**6 - 5_000 * 10**6
+
+
+def test_momentum_trader_follows_the_trend():
+    t = trader(MomentumTrader, lookback=2, threshold=0.01)
+    up = world(history=(29_000, 29_500, 30_000))
+    down = world(history=(31_000, 30_500, 30_000))
+    flat = world(history=(30_000, 30_000, 30_000))
+    assert t.pick_side(up, 0) == 1 and t.pick_side(down, 0) == -1 and t.pick_side(flat, 0) is None
+
+
+def liq(**kw):
+    return Liquidator("liq", derive_key(1, 4), np.random.default_rng(2),
+                      LiquidatorConfig(**{"capital": 500_000, "reaction_delay": 0, **kw}))
+
+
+def test_liquidator_uses_both_paths_via_the_shared_policy():
+    L = liq()
+    me = AccountView(500_000 * 10**6, 500_000 * 10**6, 0, 0, (0,))
+    bankrupt = AccountView(-100, -100, 3_000 * 10**6, 1_500 * 10**6, (E18,))
+    weak = AccountView(1_000 * 10**6, 1_000 * 10**6, 3_000 * 10**6, 1_500 * 10**6, (-E18,))
+    fine = AccountView(9_000 * 10**6, 9_000 * 10**6, 3_000 * 10**6, 1_500 * 10**6, (E18,))
+    w = world(accounts={L.address: me, "0xB": bankrupt, "0xW": weak, "0xF": fine},
+              max_liq={("0xW", 0): E18 // 2})
+    acts = L.decide(w)
+    assert isinstance(acts[0], LiquidateBankrupt) and acts[0].account == "0xB"
+    assert isinstance(acts[1], Liquidate) and acts[1].account == "0xW" and acts[1].size == E18 // 2
+    assert all(getattr(a, "account", None) != "0xF" for a in acts)
+
+
+def test_liquidator_reaction_delay_and_capital_limit():
+    L = liq(reaction_delay=2)
+    me = AccountView(500_000 * 10**6, 500_000 * 10**6, 0, 0, (0,))
+    weak = AccountView(1_000 * 10**6, 1_000 * 10**6, 3_000 * 10**6, 1_500 * 10**6, (E18,))
+    for block, expect in ((5, False), (6, False), (7, True)):
+        acts = L.decide(world(block=block, accounts={L.address: me, "0xW": weak}))
+        assert bool(acts) is expect
+    poor = liq()
+    broke = AccountView(10 * 10**6, 10 * 10**6, 0, 0, (0,))
+    huge = AccountView(-100, -100, 0, 10**12, (1000 * E18,))
+    assert poor.decide(world(accounts={poor.address: broke, "0xH": huge})) == []
+
+
+def test_staker_queues_after_drawdown_and_redeems_after_cooldown():
+    s = Staker("s", derive_key(1, 5), np.random.default_rng(0), StakerConfig(redeem_drawdown=0.05, panic_prob=1.0))
+    (ap, dep) = s.setup(world())
+    assert isinstance(dep, VaultDeposit) and dep.assets == int(s.cfg.capital * 10**6)
+    v = lambda px: VaultView(10**12, 10**12, px, {s.address: 10**15})  # noqa: E731
+    assert s.decide(world(vault=v(1.0))) == []
+    assert s.decide(world(vault=v(0.97))) == []
+    (rq,) = s.decide(world(vault=v(0.90), ts=10_000))
+    assert isinstance(rq, RequestRedeem) and rq.shares == 10**15
+    assert s.decide(world(vault=v(0.90), ts=10_300, cooldown=600)) == []
+    (rd,) = s.decide(world(vault=v(0.90), ts=10_700, cooldown=600))
+    assert isinstance(rd, Redeem) and rd.shares == 10**15
+
+
+def test_attacker_self_trade_is_signed_by_its_accomplice():
+    a = Attacker("att", derive_key(1, 6), np.random.default_rng(0),
+                 AttackerConfig(enabled=True, self_trade_block=5, self_trade_premium=0.2), derive_key(1, 7))
+    setup = a.setup(world())
+    assert any(isinstance(x, Deposit) and x.sender == a.maker_key.address for x in setup)
+    (tr,) = a.decide(world(block=5, accounts={a.address: healthy()}))
+    o = tr.entry.order
+    assert o.limit_price == pytest.approx(30_000 * E18 * 1.2, rel=1e-9) and o.size < 0
+    assert recover(order_digest(o, DOMAIN), tr.entry.signature) == a.maker_key.address

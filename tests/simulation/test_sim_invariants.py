@@ -1,0 +1,146 @@
+"""The invariant checker: fabricated readings (good and broken accounting)."""
+import pytest
+
+from simulation.invariants import AccountReading, BlockFlags, Event, InvariantChecker, Readings
+from simulation.scenario import InvariantConfig
+
+E18 = 10**18
+A, B, C = "0xA", "0xB", "0xC"
+
+
+def readings(block=1, accounts=None, ch_balance=None, treasury=100, bad_debt=0, oi=None, price=30_000, soc=0,
+             vault_assets=1_000_000, vault_balance=None, share_price=1.0):
+    accounts = accounts if accounts is not None else {
+        A: AccountReading(10_000, 10_500, 3_000, 1_500, (E18,)),
+        B: AccountReading(20_000, 19_500, 3_000, 1_500, (-E18,)),
+        C: AccountReading(5_000, 5_000, 0, 0, (0,)),
+    }
+    eq = sum(a.equity for a in accounts.values())
+    return Readings(block, 1000 + block * 60, eq + treasury - bad_debt if ch_balance is None else ch_balance,
+                    treasury, bad_debt, (E18,) if oi is None else oi, (price * E18,), (soc,), accounts,
+                    vault_assets, 10**12, vault_assets if vault_balance is None else vault_balance, share_price)
+
+
+def checker(**kw):
+    return InvariantChecker(InvariantConfig(**{"dust_per_account": 2, "dust_per_block": 0, **kw}), [0.1], [0.05])
+
+
+def checks(v):
+    return {x.check for x in v}
+
+
+def test_consistent_readings_pass():
+    c = checker()
+    r0, r1 = readings(0), readings(1)
+    assert c.check(r0, None) == []
+    assert c.check(r1, r0) == []
+
+
+def test_conservation_catches_missing_and_created_money():
+    c = checker()
+    good = readings()
+    assert checks(c.conservation(readings(ch_balance=good.ch_balance - 1))) == {"conservation"}  # money missing
+    assert checks(c.conservation(readings(ch_balance=good.ch_balance + 7))) == {"conservation"}  # beyond 3x2 dust
+    assert c.conservation(readings(ch_balance=good.ch_balance + 6)) == []
+
+
+def test_balanced_book():
+    c = checker()
+    assert checks(c.balanced_book(readings(oi=(2 * E18,)))) == {"balanced_book"}
+    lopsided = {A: AccountReading(1, 1, 0, 0, (2 * E18,)), B: AccountReading(1, 1, 0, 0, (-E18,))}
+    assert checks(c.balanced_book(readings(accounts=lopsided, oi=(2 * E18,)))) == {"balanced_book"}
+
+
+def test_solvency_and_negative_equity_grace():
+    c = checker(negative_equity_grace_blocks=2)
+    neg = {A: AccountReading(100, -50, 0, 10, (E18,)), B: AccountReading(100, 250, 0, 10, (-E18,))}
+    r = readings(accounts=neg)
+    assert c.solvency(r) == []  # pending deficit: conservation is what must hold meanwhile
+    rich = {A: AccountReading(100, 150, 0, 10, (E18,)), B: AccountReading(100, 250, 0, 10, (-E18,))}
+    assert checks(c.solvency(readings(accounts=rich, ch_balance=300))) == {"solvency"}
+    c2 = checker(negative_equity_grace_blocks=2)
+    for b in (1, 2, 3):
+        assert c2.solvency(readings(block=b, accounts=neg)) == []
+    assert checks(c2.solvency(readings(block=4, accounts=neg))) == {"solvency.negative_equity_left"}
+
+
+def bankruptcy(deficit, ins, soc, bad):
+    return Event("Bankruptcy", {"account": A, "deficit": deficit, "insurance_paid": ins, "socialized": soc,
+                                "bad_debt": bad})
+
+
+def test_waterfall_split_and_deltas():
+    c = checker()
+    prev, cur = readings(0), readings(1, soc=400, bad_debt=0)
+    ok = [Event("Cover", {"requested": 1000, "paid": 600, "total_assets": 999_400}), bankruptcy(1000, 600, 400, 0)]
+    assert c.waterfall(cur, prev, ok) == []
+    assert "waterfall.split" in checks(c.waterfall(cur, prev, [bankruptcy(1000, 600, 300, 0)]))
+    assert "waterfall.bad_debt" in checks(c.waterfall(readings(1, soc=400, bad_debt=5), prev, ok))
+    assert "waterfall.haircut" in checks(c.waterfall(readings(1, soc=300), prev, ok))  # charged less than residual
+    # haircut while the vault had money and was never asked
+    assert "waterfall.order" in checks(c.waterfall(readings(1, soc=1000), prev, [bankruptcy(1000, 0, 1000, 0)]))
+    assert "waterfall.insurance" in checks(c.waterfall(readings(1), readings(0, vault_assets=10),
+                                                       [bankruptcy(20, 20, 0, 0)]))  # paid with no Cover
+    over = [Event("Cover", {"requested": 20, "paid": 10, "total_assets": 0}), bankruptcy(20, 20, 0, 0)]
+    assert "waterfall.insurance" in checks(c.waterfall(readings(1), readings(0), over))
+
+
+def test_vault_must_pay_its_limit_before_the_haircut():
+    c = checker()
+    c.vault_max_cover_ratio, c.vault_min_reserve = E18 // 4, 1_000
+    prev = readings(0, vault_assets=100_000)
+    # vault had 100k, limit 25k: paying 25k then socializing the rest is right
+    ok = [Event("Cover", {"requested": 60_000, "paid": 25_000, "total_assets": 75_000, "tx": "t"}),
+          Event("Bankruptcy", {"account": A, "deficit": 60_000, "insurance_paid": 25_000, "socialized": 35_000,
+                               "bad_debt": 0, "tx": "t"})]
+    assert c.waterfall(readings(1, soc=35_000, vault_assets=75_000), prev, ok) == []
+    short = [Event("Cover", {"requested": 60_000, "paid": 10_000, "total_assets": 90_000, "tx": "t"}),
+             Event("Bankruptcy", {"account": A, "deficit": 60_000, "insurance_paid": 10_000, "socialized": 50_000,
+                                  "bad_debt": 0, "tx": "t"})]
+    assert "waterfall.order" in checks(c.waterfall(readings(1, soc=50_000, vault_assets=90_000), prev, short))
+
+
+def test_bad_debt_while_the_opposite_side_exists_is_caught():
+    c = checker()
+    prev = readings(0)
+    ev = [Event("BankruptcyTakeover", {"account": C, "market": 0, "size": E18, "loss": 500, "tx": "t"}),
+          Event("Bankruptcy", {"account": C, "deficit": 500, "insurance_paid": 0, "socialized": 0, "bad_debt": 500,
+                               "tx": "t"})]
+    v = c.waterfall(readings(1, bad_debt=500, vault_assets=0), readings(0, vault_assets=0), ev)
+    assert "waterfall.bad_debt_only_when_nobody_can_pay" in checks(v)  # B is short: it could be haircut
+
+
+def test_healthy_account_liquidation_is_caught():
+    c = checker()
+    # A: long 1 @30k, equity 10k tokens vs maintenance 1.5k tokens: healthy
+    prev = readings(0, accounts={A: AccountReading(10**10, 10**10, 3 * 10**9, 1_500 * 10**6, (E18,)),
+                                 B: AccountReading(10**9, 10**9, 0, 0, (-E18,))})
+    cur = readings(1, accounts=prev.accounts)
+    ev = Event("Liquidation", {"account": A, "liquidator": B, "market": 0, "size": E18})
+    assert "no_healthy_liquidation" in checks(c.liquidations(cur, prev, [ev]))
+    # after a 40 % drop the same position is under water: legal
+    cur2 = readings(1, price=18_000, accounts={A: AccountReading(0, 0, 0, 0, (E18,)),
+                                               B: AccountReading(10**9, 10**9, 0, 0, (-E18,))})
+    prev2 = readings(0, accounts={A: AccountReading(1_200 * 10**6, 1_200 * 10**6, 0, 0, (E18,)),
+                                  B: AccountReading(10**9, 10**9, 0, 0, (-E18,))})
+    assert c.liquidations(cur2, prev2, [Event("Bankruptcy", {"account": A})]) == []
+
+
+def test_vault_checks():
+    c = checker()
+    assert checks(c.vault(readings(vault_balance=999_999), None, [], BlockFlags())) == {"vault.assets"}
+    prev = readings(0, share_price=1.0)
+    assert checks(c.vault(readings(1, share_price=0.9), prev, [], BlockFlags())) == {"vault.share_price"}
+    assert c.vault(readings(1, share_price=0.9), prev, [bankruptcy(10, 10, 0, 0)], BlockFlags()) == []
+    assert checks(c.vault(readings(1, share_price=1.1), prev, [], BlockFlags())) == {"vault.share_price"}
+    assert c.vault(readings(1, share_price=1.1), prev, [Event("Revenue", {"amount": 5})], BlockFlags()) == []
+    assert checks(c.vault(readings(1), prev, [], BlockFlags(premature_redeems=[A]))) == {"vault.redeem_cooldown"}
+
+
+@pytest.mark.parametrize("mutate", ["balance", "oi", "bad_debt"])
+def test_full_check_flags_fabricated_broken_accounting(mutate):
+    c = checker()
+    prev = readings(0)
+    kw = {"balance": {"ch_balance": prev.ch_balance - 1_000}, "oi": {"oi": (3 * E18,)}, "bad_debt": {"bad_debt": 50}}[mutate]
+    v = c.check(readings(1, **kw), prev, [])
+    assert v, f"broken {mutate} went unnoticed"
