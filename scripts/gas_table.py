@@ -51,6 +51,17 @@ def measure() -> list[tuple[str, int]]:
     record("trade: change two existing positions", protocol.fill(trader, maker, WAD // 10, price))
     record("trade: reduce two positions", protocol.fill(trader, maker, -WAD // 20, price))
     record("trade: close two positions", protocol.fill(trader, maker, -(WAD * 3) // 20, price))
+    # the same change with funding live: fills 0.1 % above the oracle set a premium, so each
+    # later fill also accrues the funding index and settles both positions' funding
+    above = price + price // 1000
+    # (the first accrual turns the index and both snapshots from zero to non-zero: one-time
+    # storage costs, so warm up once before measuring)
+    protocol.fill(trader, maker, WAD // 10, above)
+    chain.pending_timestamp += 600
+    protocol.fill(trader, maker, WAD // 10, above)
+    chain.pending_timestamp += 600
+    record("trade: change two existing (funding accruing)", protocol.fill(trader, maker, WAD // 10, above))
+    protocol.fill(trader, maker, -(WAD * 3) // 10, price)
     order = protocol.order(maker, WAD, price)
     record("cancel", ch.cancel(order.as_tuple(), sender=maker))
     record("withdraw", ch.withdraw(1_000 * 10**6, sender=trader))

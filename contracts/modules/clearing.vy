@@ -106,6 +106,7 @@ event ProtocolFeesWithdrawn:
 
 WAD: constant(uint256) = 10**18
 MAX_MARKETS: constant(uint256) = registry.MAX_MARKETS
+CANCELLED: constant(uint256) = 2**255
 
 collateral_token: public(immutable(address))
 # notional in base units = size * price / SCALE
@@ -115,8 +116,8 @@ SCALE_INT: immutable(int256)
 insurance_vault: public(address)
 bad_debt: public(uint256)
 protocol_fees: public(uint256)
-filled: public(HashMap[bytes32, uint256])
-cancelled: public(HashMap[bytes32, bool])
+# filled size per order digest; the top bit marks a cancelled order (one storage read per fill)
+_fills: HashMap[bytes32, uint256]
 
 _collateral: HashMap[address, int256]
 # packed int128 pair: size (low) | cost (high)
@@ -243,11 +244,12 @@ def trade(order: orders.Order, signature: Bytes[65], fill_size: uint256):
     maker: address = order.account
     assert maker != msg.sender, "trade: maker is the taker"
     digest: bytes32 = orders._digest(order)
-    assert not self.cancelled[digest], "trade: order cancelled"
-    total_filled: uint256 = self.filled[digest] + fill_size
+    fills: uint256 = self._fills[digest]
+    assert fills & CANCELLED == 0, "trade: order cancelled"
+    total_filled: uint256 = fills + fill_size
     assert total_filled <= fixed_math._abs(order.size), "trade: fill exceeds order size"
     assert orders._recover(digest, signature) == maker, "trade: signer is not the order account"
-    self.filled[digest] = total_filled
+    self._fills[digest] = total_filled
 
     params: registry.MarketParams = registry._params(market)
     price: uint256 = self._price(market)
@@ -309,8 +311,9 @@ def cancel(order: orders.Order):
     """
     assert msg.sender == order.account, "cancel: caller is not the order account"
     digest: bytes32 = orders._digest(order)
-    assert not self.cancelled[digest], "cancel: already cancelled"
-    self.cancelled[digest] = True
+    fills: uint256 = self._fills[digest]
+    assert fills & CANCELLED == 0, "cancel: already cancelled"
+    self._fills[digest] = fills | CANCELLED
     log OrderCancelled(digest=digest, account=msg.sender)
 
 
@@ -341,6 +344,24 @@ def order_digest(order: orders.Order) -> bytes32:
     @notice The EIP-712 digest a maker signs for `order`.
     """
     return orders._digest(order)
+
+
+@external
+@view
+def filled(digest: bytes32) -> uint256:
+    """
+    @notice How much of the order with this digest has been filled (never above |size|).
+    """
+    return self._fills[digest] & (CANCELLED - 1)
+
+
+@external
+@view
+def cancelled(digest: bytes32) -> bool:
+    """
+    @notice Whether the order with this digest was cancelled by its account.
+    """
+    return self._fills[digest] & CANCELLED != 0
 
 
 @external
@@ -610,7 +631,7 @@ def _settle(account: address, market: uint256, position: Position, funding_index
     funding: int256 = 0
     charge: uint256 = 0
     funding, charge = self._owed(market, position, funding_index)
-    haircut_index: uint256 = haircut.haircut_index[market][position.size > 0]
+    haircut_index: uint256 = haircut._index(market, position.size > 0)
     if position.funding_snapshot == funding_index and position.haircut_snapshot == haircut_index:
         return position
     if funding != 0 or charge != 0:
@@ -656,7 +677,7 @@ def _apply_fill(account: address, market: uint256, delta: int256, notional: uint
         self._position[account][market] = fixed_math._pack(new_size, remaining)
     if new_size != 0 and (old_size == 0 or flipped):
         self._snapshot[account][market] = fixed_math._pack(
-            funding_index, convert(haircut.haircut_index[market][new_size > 0], int256)
+            funding_index, convert(haircut._index(market, new_size > 0), int256)
         )
     return old_size, new_size
 

@@ -25,11 +25,32 @@ event Socialized:
 
 # Indices are stored packed as int128 beside the funding snapshot; keep them in range.
 MAX_INDEX: constant(uint256) = 2**127 - 1
+MAX_SIDE: constant(uint256) = 2**128 - 1
 
-# cumulative charge per unit of size: [market][long side?]
-haircut_index: public(HashMap[uint256, HashMap[bool, uint256]])
+# cumulative charge per unit of size, both sides of a market in one word (a fill touches both
+# sides, so one storage read serves both): long side in the high 128 bits, short in the low
+_indices: HashMap[uint256, uint256]
 # total charged (the residual amounts socialized) per market
 socialized_loss: public(HashMap[uint256, uint256])
+
+
+@external
+@view
+def haircut_index(market: uint256, long_side: bool) -> uint256:
+    """
+    @notice Cumulative haircut charged per unit of size (price units: 1e18 = one collateral
+            token per base unit) to the long or the short side of a market.
+    """
+    return self._index(market, long_side)
+
+
+@internal
+@view
+def _index(market: uint256, long_side: bool) -> uint256:
+    word: uint256 = self._indices[market]
+    if long_side:
+        return word >> 128
+    return word & MAX_SIDE
 
 
 @internal
@@ -41,7 +62,7 @@ def _pending(market: uint256, size: int256, snapshot: uint256, scale: uint256) -
     """
     if size == 0:
         return 0
-    delta: uint256 = self.haircut_index[market][size > 0] - snapshot
+    delta: uint256 = self._index(market, size > 0) - snapshot
     if delta == 0:
         return 0
     return fixed_math._mul_div_up(fixed_math._abs(size), delta, scale)
@@ -59,11 +80,14 @@ def _socialize(market: uint256, charge_longs: bool, amount: uint256, open_intere
         return 0
     # rounded up, so sum(size_i * delta) / scale >= amount: the charge never falls short
     delta: uint256 = fixed_math._mul_div_up(amount, scale, open_interest)
-    index: uint256 = self.haircut_index[market][charge_longs]
+    index: uint256 = self._index(market, charge_longs)
     if delta > MAX_INDEX - index:
         return 0
     index += delta
-    self.haircut_index[market][charge_longs] = index
+    if charge_longs:
+        self._indices[market] = (index << 128) | (self._indices[market] & MAX_SIDE)
+    else:
+        self._indices[market] = (self._indices[market] >> 128 << 128) | index
     self.socialized_loss[market] += amount
     log Socialized(market=market, long_side=charge_longs, amount=amount, index=index)
     return amount
