@@ -6,7 +6,7 @@
 
 The logic lives in simulation/deployment.py (shared with the simulation); this script is the ape
 front end: it picks the network, the deployer account, the config and the manifest path.
-See docs/operations.md.
+See README.md ("Operations").
 """
 from __future__ import annotations
 

@@ -6,7 +6,7 @@ deployment manifest. Backend-agnostic: `scripts/deploy.py` drives it through ape
     deployment = deploy_protocol(backend, config)
     deployment.write("deployments/local-foundry.json")
 
-The config format (every key, its unit and range) is documented in docs/operations.md and in
+The config format (every key, its unit and range) is documented in README.md ("Operations") and in
 the shipped example deployments/config/local.toml. Unknown keys and out-of-range values are
 errors (`ConfigError`, one line per problem, naming the file and the key).
 

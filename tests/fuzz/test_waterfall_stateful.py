@@ -183,15 +183,31 @@ class WaterfallMachine(RuleBasedStateMachine):
         return tx
 
     # ------------------------------------------------------------------ rules
+    def open_position(self, maker, taker, market, buy, frac, bps):
+        """The maker opens (or adds to) a position at `frac` per mille of the margin room both
+        sides have left, at `bps` from the oracle price."""
+        price = self.model.prices[market]
+        limit = price + price * bps // 10_000
+        notional = min(self.room(maker, market), self.room(taker, market)) * frac // 1000
+        size = max(1, notional * SCALE // limit)
+        tx, _ = self.h.trade(taker, maker, market, size if buy else -size, limit, size)
+        event("open: " + ("ok" if tx.ok else tx.reason))
+        return tx
+
     @initialize(amounts=st.lists(st.integers(1_000, 20_000), min_size=4, max_size=4),
-                stake=st.one_of(st.just(0), st.integers(10, 200_000)))
-    def fund(self, amounts, stake):
+                stake=st.one_of(st.just(0), st.integers(10, 200_000)),
+                opens=st.lists(st.tuples(st.integers(600, 950), st.booleans()), min_size=2, max_size=2))
+    def fund(self, amounts, stake, opens):
+        """Deposits, the liquidator's collateral, maybe a stake, and one leveraged pair of
+        positions per market (traders 0/1 in market 0, 2/3 in market 1)."""
         self.h.pass_time(1)  # re-stamp the feeds: the snapshot may be old in wall-clock time
         for account, amount in zip(self.traders, amounts):
             assert self.h.deposit(account, amount * UNIT)[0].ok
         assert self.h.deposit(self.liquidator, LIQUIDATOR_COLLATERAL)[0].ok
         if stake:
             assert self.h.stake(self.stakers[0], stake * UNIT)[0].ok
+        for market, (frac, buy) in enumerate(opens):
+            self.open_position(self.traders[2 * market], self.traders[2 * market + 1], market, buy, frac, 0)
 
     @rule(who=trader_ids, amount=st.integers(1, 20_000))
     def deposit(self, who, amount):
@@ -200,13 +216,7 @@ class WaterfallMachine(RuleBasedStateMachine):
     @rule(maker=trader_ids, taker_offset=st.integers(1, 3), market=markets, buy=st.booleans(),
           frac=st.integers(600, 1000), bps=st.integers(-300, 300))
     def open_leveraged(self, maker, taker_offset, market, buy, frac, bps):
-        maker_addr, taker_addr = self.traders[maker], self.traders[(maker + taker_offset) % 4]
-        price = self.model.prices[market]
-        limit = price + price * bps // 10_000
-        notional = min(self.room(maker_addr, market), self.room(taker_addr, market)) * frac // 1000
-        size = max(1, notional * SCALE // limit)
-        tx, _ = self.h.trade(taker_addr, maker_addr, market, size if buy else -size, limit, size)
-        event("open: " + ("ok" if tx.ok else tx.reason))
+        self.open_position(self.traders[maker], self.traders[(maker + taker_offset) % 4], market, buy, frac, bps)
 
     @rule(maker=trader_ids, taker_offset=st.integers(1, 3), market=markets, frac=per_mille,
           bps=st.integers(-100, 100))
@@ -219,20 +229,32 @@ class WaterfallMachine(RuleBasedStateMachine):
         size = -(current * frac // 1000) or -current
         self.h.trade(taker_addr, maker_addr, market, size, price + price * bps // 10_000, abs(size))
 
-    @rule(market=markets, bps=st.one_of(st.integers(-300, 300), st.integers(3000, 6000), st.integers(-6000, -3000)))
-    def move_price(self, market, bps):
+    def move(self, market, bps):
         answer = self.h.answers[market]
         self.h.set_answer(market, max(1, answer + answer * bps // 10_000))
+
+    @rule(market=markets, bps=st.integers(-800, 800))
+    def move_price(self, market, bps):
+        self.move(market, bps)
+
+    @rule(market=markets, bps=st.one_of(st.integers(3000, 6000), st.integers(-6000, -3000)))
+    def gap_price(self, market, bps):
+        """A 30-60 % gap: leveraged accounts jump straight past maintenance into bankruptcy."""
+        self.move(market, bps)
 
     @rule(seconds=st.one_of(st.integers(1, 3600), st.integers(3600, 2 * DAY)))
     def pass_time(self, seconds):
         self.h.pass_time(seconds)
 
-    @rule(who=trader_ids, market=markets, frac=st.integers(1, 1100))
-    def liquidate(self, who, market, frac):
-        """Partial liquidation, up to (and sometimes beyond) max_liquidatable_size; tried on
-        healthy accounts too, where it must revert."""
-        account, now = self.traders[who], self.now()
+    @rule(pick=st.integers(0, 7), market=markets, frac=st.integers(1, 1100))
+    def liquidate(self, pick, market, frac):
+        """Partial liquidation of a liquidatable account, up to (and sometimes beyond)
+        max_liquidatable_size; when none is liquidatable, of a healthy (or bankrupt) one, which
+        must revert."""
+        now = self.now()
+        candidates = [(a, m) for a in self.traders for m in range(2)
+                      if self.model.max_liquidatable_size(a, m, now) > 0]
+        account, market = candidates[pick % len(candidates)] if candidates else (self.traders[pick % 4], market)
         health = self.model.health(account, now)
         limit = self.model.max_liquidatable_size(account, market, now)
         position = abs(self.model.position_size(account, market))
@@ -245,9 +267,26 @@ class WaterfallMachine(RuleBasedStateMachine):
             self.check_liquidator_margin()
         event("liquidate: " + ("ok" if tx.ok else tx.reason))
 
-    @rule(who=trader_ids)
-    def liquidate_bankrupt(self, who):
-        self.resolve_bankrupt(self.traders[who])
+    @rule(who=trader_ids, market=markets)
+    def liquidate_healthy(self, who, market):
+        """No healthy account can be liquidated: try the largest allowed take of a healthy one."""
+        account, now = self.traders[who], self.now()
+        health = self.model.health(account, now)
+        position = abs(self.model.position_size(account, market))
+        if health.equity < health.maintenance_margin or position == 0:
+            return
+        tx, _ = self.h.liquidate(self.liquidator, account, market, (position + 1) // 2)
+        assert not tx.ok and tx.reason == "liquidate: account is healthy", "a healthy account was liquidated"
+        tx, _ = self.h.liquidate_bankrupt(self.liquidator, account)
+        assert not tx.ok and tx.reason == "liquidate_bankrupt: account is not bankrupt"
+
+    @rule(pick=st.integers(0, 7))
+    def liquidate_bankrupt(self, pick):
+        """`liquidate_bankrupt` of a bankrupt account if there is one, else of a solvent one
+        (which must revert)."""
+        now = self.now()
+        bankrupt = [a for a in self.traders if self.model.equity(a, now) < 0]
+        self.resolve_bankrupt(bankrupt[pick % len(bankrupt)] if bankrupt else self.traders[pick % 4])
 
     @rule()
     def keeper_round(self):
@@ -269,17 +308,22 @@ class WaterfallMachine(RuleBasedStateMachine):
 
     @rule(who=staker_ids, frac=st.integers(0, 1000))
     def request_redeem(self, who, frac):
-        staker = self.stakers[who]
         vault = self.model.vault
-        unlocked = vault.balance(staker) - vault.request(staker).shares
-        tx, _ = self.h.request_redeem(staker, unlocked * frac // 1000)
-        assert tx.ok == (unlocked * frac // 1000 > 0)
+        unlocked = {s: vault.balance(s) - vault.request(s).shares for s in self.stakers}
+        owners = [s for s in self.stakers if unlocked[s] > 0]
+        staker = owners[who % len(owners)] if owners else self.stakers[who]
+        tx, _ = self.h.request_redeem(staker, unlocked[staker] * frac // 1000)
+        assert tx.ok == (unlocked[staker] * frac // 1000 > 0)
 
     @rule(who=staker_ids, frac=per_mille)
     def redeem(self, who, frac):
-        staker = self.stakers[who]
-        requested = self.model.vault.request(staker).shares
-        matured = self.model.vault.is_matured(staker, self.now())
+        """Redeem part of a request; before the cooldown is over (or without a request) it must
+        revert."""
+        vault, now = self.model.vault, self.now()
+        owners = [s for s in self.stakers if vault.request(s).shares > 0]
+        staker = owners[who % len(owners)] if owners else self.stakers[who]
+        requested = vault.request(staker).shares
+        matured = vault.is_matured(staker, now)
         tx, _ = self.h.redeem(staker, max(1, requested * frac // 1000))
         if not matured:
             assert not tx.ok, "a redeem without a matured request went through"

@@ -13,6 +13,7 @@ def test_stats(waterfall_env, trading_env, traders, liquidator, staker, other, c
     W.WaterfallMachine.env = (protocol, evm, harness_cls, params, traders, liquidator, (staker, other), chain)
     run_state_machine_as_test(W.WaterfallMachine, settings=W.FUZZ_SETTINGS)
     for k, v in sorted(counts.items()): print("W", v, k)
+    assert False
     counts.clear()
     protocol, evm, harness_cls = trading_env
     T.TradingMachine.env = (protocol, evm, harness_cls, traders, chain)
