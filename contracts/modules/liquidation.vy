@@ -168,14 +168,18 @@ def liquidate_bankrupt(account: address):
         if lost > 0:
             loss = convert(lost, uint256)
         notional: uint256 = fixed_math._mul_div_down(fixed_math._abs(position.size), price, clearing._scale())
-        losses[market] = loss
-        notionals[market] = notional
-        charge_longs[market] = position.size < 0
-        total_loss += loss
-        total_notional += notional
         reward_cap += fixed_math._mul_div_down(notional, registry._penalty(market), WAD)
         self._transfer_position(account, msg.sender, market, -position.size, notional, price, funding_index)
         log BankruptcyTakeover(account=account, liquidator=msg.sender, market=market, size=position.size, price=price, loss=loss)
+        # a market left without open interest (the keeper netted the other side away) has
+        # nobody to charge: its weight goes to the markets that do, so bad debt only appears
+        # when none does
+        if clearing._long_open_interest[market] != 0:
+            losses[market] = loss
+            notionals[market] = notional
+            charge_longs[market] = position.size < 0
+            total_loss += loss
+            total_notional += notional
 
     deficit: uint256 = clearing._close_account(account)
 
@@ -184,9 +188,10 @@ def liquidate_bankrupt(account: address):
     reward: uint256 = 0
     insurance_paid, reward = self._cover(deficit, reward_cap)
 
-    # 2. the haircut, split across the markets where the account lost money, pro rata to
-    #    those losses (if no open position shows a loss, e.g. the deficit is realized losses
-    #    beside profitable positions, pro rata to the positions' notional instead)
+    # 2. the haircut, split across the markets where the account lost money and someone is
+    #    left to charge, pro rata to those losses (if no such position shows a loss, e.g. the
+    #    deficit is realized losses beside profitable positions, pro rata to the positions'
+    #    notional instead)
     residual: uint256 = deficit - insurance_paid
     socialized: uint256 = 0
     weights: uint256[MAX_MARKETS] = losses

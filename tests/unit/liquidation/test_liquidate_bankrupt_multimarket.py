@@ -123,10 +123,11 @@ def test_vault_pays_first_then_the_residual_is_split(protocol_builder, trader, m
     assert vault.totalAssets() == assets - cap
 
 
-def test_a_market_whose_opposite_side_is_gone_records_its_share_as_bad_debt(no_vault, trader, maker, other, liquidator):
+def test_a_market_whose_opposite_side_is_gone_passes_its_share_to_the_others(no_vault, trader, maker, other, liquidator):
     """The maker is the counterparty in market 0, `other` in markets 1 and 2, and `other`
-    resolves the bankruptcy: its takeover closes its own long in market 1, so nobody is left
-    to charge there and market 1's share becomes bad debt; market 0's share is socialized."""
+    resolves the bankruptcy: its takeover closes its own positions in markets 1 and 2, so
+    nobody is left to charge there. Bad debt is only for what nobody at all can be charged:
+    market 1's share of the loss goes to market 0, whose shorts still hold open interest."""
     protocol = no_vault
     ch = protocol.clearinghouse
     protocol.fund(maker, 300_000)
@@ -141,16 +142,16 @@ def test_a_market_whose_opposite_side_is_gone_records_its_share_as_bad_debt(no_v
         set_price(protocol, p, market)
     deficit = -model.equity(PRICES)
     losses = {m: model.loss(m, PRICES[m]) for m in SIZES}
-    shares = split(deficit, losses)
+    assert losses[0] > 0 and losses[1] > 0  # both markets lost money
 
     receipt = ch.liquidate_bankrupt(trader, sender=other)
 
     assert ch.open_interest(1) == 0 and ch.open_interest(2) == 0
     assert ch.open_interest(0) == WAD
     [log] = receipt.events.filter(ch.Bankruptcy)
-    assert (log.deficit, log.insurance_paid, log.socialized, log.bad_debt) == (deficit, 0, shares[0], shares[1])
-    assert ch.bad_debt() == shares[1]
-    assert ch.socialized_loss(0) == shares[0]
+    assert (log.deficit, log.insurance_paid, log.socialized, log.bad_debt) == (deficit, 0, deficit, 0)
+    assert ch.bad_debt() == 0
+    assert ch.socialized_loss(0) == deficit
     assert ch.socialized_loss(1) == 0
     assert 0 <= conservation_gap(protocol, [trader, maker, other]) <= 6
 
