@@ -1,18 +1,22 @@
-"""Fixtures for the stateful property tests under tests/fuzz.
+"""Fixtures and glue for the stateful property tests under tests/fuzz
+(test_trading_stateful.py, test_waterfall_stateful.py).
 
-`traders`: four role-named trader accounts for the state machines (accounts 1, 2, 8, 9: the first
-two are also the root conftest's `trader` and `maker`).
-
-`evm`: a thin, fast driver over the in-process py-evm chain of ape's `test` provider. A
-stateful machine makes thousands of calls per run; going through the backend directly (ABI
-encoded with eth_abi, no receipt enrichment, no revert-traceback lookup) keeps each machine
-within its time budget and keeps expected reverts quiet. It controls block time exactly: every
-transaction is mined in its own block, at a timestamp the caller can read beforehand
-(`next_timestamp`) so a model can predict the transaction's effect at that exact time.
+- `traders`: four trader accounts for the state machines (accounts 1, 2, 8, 9; the first two
+  are also the root conftest's `trader` and `maker`).
+- `evm_factory`: builds an `Evm`, a thin, fast driver over the in-process py-evm chain of ape's
+  `test` provider. A machine makes thousands of calls per run; going to the backend directly
+  (calldata from eth_abi, views batched on one EVM state, no receipt enrichment, no
+  revert-traceback lookup) keeps each machine within its time budget and keeps expected
+  reverts quiet. It controls block time exactly: every transaction is mined in its own block
+  at a timestamp readable beforehand (`next_timestamp`), so the model can predict the
+  transaction's effect at that exact time; views run at the head block's time.
+- `clawback_harness`: the `Harness` class, which runs each transaction on the plain-Python
+  model (tests/support/model.py) first, sends it, asserts the contract agrees (success, revert
+  reason, settlements), and compares every account and global with the model; plus the
+  DESIGN.md invariant checks shared by both machines (conservation, balanced book, solvency).
 """
-from dataclasses import dataclass, field
-
 import itertools
+from dataclasses import dataclass, field
 
 import pytest
 from eth_abi import decode, encode
@@ -402,6 +406,8 @@ class Harness:
             calls.append((vault, "redeem_request(address)", (staker,), ["uint256", "uint256", "uint256"]))
         out = iter(self.evm.call_many(calls))
         assets, supply, balance = next(out), next(out), next(out)
+        # DESIGN.md invariant 1, vault half: internal assets == token balance (no donations here)
+        assert assets == balance, f"vault totalAssets {assets} != token balance {balance}"
         assert (assets, supply, balance) == (model.total_assets, model.total_supply, model.token_balance), (
             "vault (assets, supply, balance)", (assets, supply, balance),
             (model.total_assets, model.total_supply, model.token_balance))

@@ -22,8 +22,8 @@ does, with the model's revert reason, and a reverted step must change nothing. A
   account has negative equity (nobody liquidates in this machine; an unresolved deficit is a loss
   nobody has paid yet, see Harness.check_solvency).
 
-Budget: MAX_EXAMPLES (20) examples x up to STEPS (25) steps, plus the initial funding step,
-about 40-60 s on one core. The protocol is deployed once per module; every example starts
+Budget: MAX_EXAMPLES (20) examples x STEPS (25) steps (500 steps, each followed by the full
+check), plus the initial funding step of each example: about 65-75 s on one core. The protocol is deployed once per module; every example starts
 from chain.snapshot() and ends with chain.restore().
 """
 import pytest

@@ -604,35 +604,44 @@ class ClearinghouseModel:
     def liquidate_bankrupt(self, liquidator, account, now: int):
         require(account != liquidator, "liquidate_bankrupt: cannot liquidate yourself")
         require(self.health(account, now).equity < 0, "liquidate_bankrupt: account is not bankrupt")
-        losses = {}
-        charge_longs = {}
-        total_loss = 0
+        losses, notionals, charge_longs = {}, {}, {}
+        total_loss = total_notional = reward_cap = 0
         for market in range(len(self.markets)):
             pos = self.positions.get((account, market))
             if pos is None:
                 continue
             price = self.prices[market]
             funding_index = self._accrue(market, now, 0, 0)
+            # the market's loss: cost above value at the oracle, plus the charges still owed there
             value = div_floor(pos.size * price, self.scale)
-            loss = pos.cost - value if pos.cost > value else 0
-            losses[market] = loss
-            charge_longs[market] = pos.size < 0
-            total_loss += loss
+            funding, charge = self.owed(market, pos, funding_index)
+            lost = pos.cost - value + funding + charge
+            loss = lost if lost > 0 else 0
             notional = mul_div_down(abs(pos.size), price, self.scale)
+            reward_cap += mul_div_down(notional, self.markets[market].liquidation_penalty, WAD)
             size = pos.size
             self._transfer_position(account, liquidator, market, -size, notional, price, funding_index)
             self.events.append(("BankruptcyTakeover", account, liquidator, market, size, price, loss))
+            # a market left without open interest has nobody to charge: it gets no weight
+            if self.long_open_interest[market] != 0:
+                losses[market] = loss
+                notionals[market] = notional
+                charge_longs[market] = size < 0
+                total_loss += loss
+                total_notional += notional
 
         deficit = self._close_account(account)
-        insurance_paid, reward = self._cover(deficit)
+        insurance_paid, reward = self._cover(deficit, reward_cap)
         residual = deficit - insurance_paid
         socialized = 0
-        if residual > 0 and total_loss > 0:
+        # split pro rata to the markets' losses; if none shows a loss, to their notional
+        weights, total_weight = (losses, total_loss) if total_loss > 0 else (notionals, total_notional)
+        if residual > 0 and total_weight > 0:
             allocated = 0
             for market in range(len(self.markets)):
-                if losses.get(market, 0) == 0:
+                if weights.get(market, 0) == 0:
                     continue
-                share = min(mul_div_up(residual, losses[market], total_loss), residual - allocated)
+                share = min(mul_div_up(residual, weights[market], total_weight), residual - allocated)
                 allocated += share
                 socialized += self._socialize(market, charge_longs[market], share)
         bad = residual - socialized
@@ -643,11 +652,11 @@ class ClearinghouseModel:
         self._check_liquidator(liquidator, now)
         self.events.append(("Bankruptcy", account, deficit, insurance_paid, socialized, bad))
 
-    def _cover(self, deficit: int) -> tuple[int, int]:
+    def _cover(self, deficit: int, reward_cap: int) -> tuple[int, int]:
         if self.vault is None:
             return 0, 0
         self._sweep()
-        request = deficit + self.keeper_reward
+        request = deficit + min(self.keeper_reward, reward_cap)
         if request == 0:
             return 0, 0
         paid = self.vault.cover(request)
