@@ -132,8 +132,8 @@ def test_vault_stateful(project, chain, accounts, owner, staker, other, attacker
     for acct in actors + [clearinghouse]:
         token.mint(acct, START_TOKENS, sender=acct)
         token.approve(vault, 2**256 - 1, sender=acct)
-    # Run well ahead of the wall clock: every block is then exactly one second after its parent,
-    # so the model knows each transaction's timestamp and replays are deterministic.
+    # Run well ahead of the wall clock, so that no block time depends on it: steps pin the time
+    # of the transactions the model needs (next_timestamp) and mine the time between steps.
     chain.mine(timestamp=chain.blocks.head.timestamp + 400 * DAY)
     snapshot = [chain.snapshot()]
     stats = {"steps": 0, "redeems": 0, "blocked": 0, "covers_paid": 0, "forfeits": 0}
@@ -172,10 +172,6 @@ def test_vault_stateful(project, chain, accounts, owner, staker, other, attacker
             ts = chain.blocks.head.timestamp + 1
             chain.pending_timestamp = ts
             return ts
-
-        def matured_actors(self):
-            ts = self.next_timestamp()
-            return [a for a in actors if self.m.matured(a, ts)]
 
         @initialize(
             deposits=st.lists(
@@ -457,5 +453,5 @@ def test_vault_stateful(project, chain, accounts, owner, staker, other, attacker
     print(f"vault fuzz coverage: {stats}")
     if not RANDOM and EXAMPLES >= 20:
         # The fixed sequences must exercise the interesting paths, not only revert around them.
-        assert stats["redeems"] >= 10 and stats["blocked"] >= 10, stats
-        assert stats["covers_paid"] >= 10 and stats["forfeits"] >= 3, stats
+        assert stats["redeems"] >= 15 and stats["blocked"] >= 5, stats
+        assert stats["covers_paid"] >= 10 and stats["forfeits"] >= 10, stats
