@@ -28,16 +28,27 @@
         requested share keeps bearing losses but earns nothing more, and what it forfeits stays
         with the remaining stakers. So a staker cannot dodge a known loss by racing it, and a
         request is no free option. There is deliberately no way to cancel a request: cancelling
-        would hand back the upside the request forfeited.
+        would hand back the upside the request forfeited. A matured request does not expire:
+        its holder can leave at any time, but has earned nothing since the request (that is
+        the price of keeping the exit open). previewRedeem/previewWithdraw are the plain
+        ERC-4626 conversions; an actual redemption can pay less (or burn more) because of the
+        min rule.
+
+        Share price. It moves only through revenue (up), cover (down), the upside forfeited by
+        redeemed requests (up, for the remaining stakers) and rounding dust (always up: every
+        rounding favours the vault). Revenue that arrives while no shares exist accrues to the
+        virtual shares and stays in the vault as extra cover capacity.
 
         Cover. `cover(amount)` pays the Clearinghouse at most `max_cover_ratio` of the vault's
-        assets per call (default 50 %), and never takes the assets below `min_reserve` (default:
-        one whole token, i.e. 10**asset_decimals base units; it can be lowered to 1 base unit
-        but never to 0, so a vault with shares outstanding never reaches zero assets). It never
+        assets per call (default 50 %, rounded down), and never takes the assets below
+        `min_reserve` (default: one whole token, i.e. 10**asset_decimals base units; it can be
+        lowered to 1 base unit but never to 0, so cover never empties the vault). It never
         reverts for lack of funds: it returns what it paid, possibly 0.
 
         Trust. The Clearinghouse is fixed at deployment. The owner can only tune the cover
-        ratio, the reserve and the cooldown (bounded to 30 days); it cannot move assets.
+        ratio, the reserve and the cooldown (bounded to 30 days; a change also applies to
+        pending requests); it cannot move assets. Tokens sent to the vault by mistake are not
+        recoverable (there is no sweep, by design: no privileged path to the vault's tokens).
 """
 
 from ethereum.ercs import IERC20
@@ -166,7 +177,7 @@ MAX_COOLDOWN: public(constant(uint256)) = 30 * 86400
 DEFAULT_MAX_COVER_RATIO: constant(uint256) = 5 * 10**17
 # Keeps every product of the conversions far below 2**256 for any realistic supply.
 MAX_ASSET_DECIMALS: constant(uint8) = 18
-# `min_reserve` can never be set below this: assets never reach 0 through `cover`.
+# `min_reserve` can never be set below this: `cover` never empties the vault.
 MIN_RESERVE_FLOOR: public(constant(uint256)) = 1
 
 name: public(constant(String[18])) = "Clawback Insurance"
