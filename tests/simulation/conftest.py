@@ -74,10 +74,10 @@ def artifacts() -> Artifacts:
     try:
         a = Artifacts()
     except ArtifactError as exc:
-        pytest.skip(str(exc))
+        pytest.fail(f"compiled artifacts missing ({exc}): run ./clawback setup")
     for name in ("Clearinghouse", "InsuranceVault", "MockToken", "MockAggregator"):
         if name not in a:
-            pytest.skip(f"{name} is not compiled")
+            pytest.fail(f"{name} is not compiled: run ./clawback setup")
     return a
 
 
@@ -85,7 +85,7 @@ def artifacts() -> Artifacts:
 def anvil_bin() -> str:
     b = find_anvil()
     if not b:
-        pytest.skip("anvil not installed")
+        pytest.fail("anvil is not installed: run ./clawback setup")
     return b
 
 

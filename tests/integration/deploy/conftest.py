@@ -16,7 +16,7 @@ from ops_anvil import ANVIL, AnvilProcess  # noqa: E402
 @pytest.fixture(scope="module")
 def anvil():
     if not ANVIL:
-        pytest.skip("anvil is not installed (npm install)")
+        pytest.fail("anvil is not installed: run ./clawback setup (it installs anvil from the npm registry)")
     a = AnvilProcess().start()
     yield a
     a.stop()
