@@ -19,6 +19,7 @@ from ape import accounts, chain, project
 from ape.cli import ConnectedProviderCommand
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from support.fast_sender import FastSender  # noqa: E402
 from support.protocol import WAD, build_protocol  # noqa: E402
 
 UNIT = 10**6
@@ -28,48 +29,10 @@ SIZES = (10, 100, 500)
 TOLERANCE = 0.01
 
 
-class FastSender:
-    """Sign and send raw transactions without ape's receipt processing (which traces every
-    transaction for debug logs): the crowd set-up is thousands of transactions. Nonces are
-    tracked here; success is checked afterwards through the open interest."""
-
-    def __init__(self):
-        self.web3 = chain.provider.web3
-        self.nonces = {}
-        self.last = None
-
-    def send(self, account, to, data=b"", value=0, gas=500_000):
-        address = account.address
-        if address not in self.nonces:
-            self.nonces[address] = self.web3.eth.get_transaction_count(address, "pending")
-        fee = 2 * chain.provider.base_fee + 1
-        txn = {
-            "type": 2,
-            "chainId": chain.chain_id,
-            "nonce": self.nonces[address],
-            "to": to,
-            "value": value,
-            "data": data,
-            "gas": gas,
-            "maxFeePerGas": fee,
-            "maxPriorityFeePerGas": 1,
-        }
-        signed = self.web3.eth.account.sign_transaction(txn, account.private_key)
-        self.last = self.web3.eth.send_raw_transaction(signed.raw_transaction)
-        self.nonces[address] += 1
-
-    def call(self, account, contract, method, *args):
-        self.send(account, contract.address, getattr(contract, method).encode_input(*args))
-
-    def wait(self):
-        if self.last is not None:
-            self.web3.eth.wait_for_transaction_receipt(self.last)
-
-
 def open_crowd(protocol, whale, funder, count):
     """`count` new accounts, each depositing 1,000 and selling 0.01 to the whale."""
     ch, token = protocol.clearinghouse, protocol.token
-    fast = FastSender()
+    fast = FastSender(chain)
     crowd = [accounts.test_accounts.generate_test_account() for _ in range(count)]
     for account in crowd:
         fast.send(funder, account.address, value=10**17, gas=21_000)

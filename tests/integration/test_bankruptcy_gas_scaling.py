@@ -5,50 +5,13 @@ side (chain snapshots make everything else identical); the gas differs by less t
 scripts/bench_bankruptcy_scaling.py runs the same comparison with 500 accounts.
 """
 import pytest
+from support.fast_sender import FastSender
 from support.protocol import WAD
 
 UNIT = 10**6
 SCALE = 10**30
 P0 = 50_000 * WAD
 CROWD_SIZE = WAD // 100  # each crowd account is short 0.01 (500 tokens of notional)
-
-
-class FastSender:
-    """Sign and send raw transactions, skipping ape's per-transaction dry run and debug-log
-    trace: the crowd set-up is hundreds of transactions. Their success is checked through
-    the open interest."""
-
-    def __init__(self, chain):
-        self.chain = chain
-        self.web3 = chain.provider.web3
-        self.nonces = {}
-        self.last = None
-
-    def send(self, account, to, data=b"", value=0, gas=500_000):
-        address = account.address
-        if address not in self.nonces:
-            self.nonces[address] = self.web3.eth.get_transaction_count(address, "pending")
-        txn = {
-            "type": 2,
-            "chainId": self.chain.chain_id,
-            "nonce": self.nonces[address],
-            "to": to,
-            "value": value,
-            "data": data,
-            "gas": gas,
-            "maxFeePerGas": 2 * self.chain.provider.base_fee + 1,
-            "maxPriorityFeePerGas": 1,
-        }
-        signed = self.web3.eth.account.sign_transaction(txn, account.private_key)
-        self.last = self.web3.eth.send_raw_transaction(signed.raw_transaction)
-        self.nonces[address] += 1
-
-    def call(self, account, contract, method, *args):
-        self.send(account, contract.address, getattr(contract, method).encode_input(*args))
-
-    def wait(self):
-        if self.last is not None:
-            self.web3.eth.wait_for_transaction_receipt(self.last)
 
 
 @pytest.fixture(scope="module")
