@@ -56,6 +56,7 @@ from ethereum.ercs import IERC20Detailed
 from ethereum.ercs import IERC4626
 
 from .interfaces import IInsuranceVault
+from .modules import constants
 
 implements: IERC20
 implements: IERC20Detailed
@@ -172,13 +173,13 @@ DECIMALS_OFFSET: public(constant(uint8)) = 6
 VIRTUAL_SHARES: constant(uint256) = 10**6
 VIRTUAL_ASSETS: constant(uint256) = 1
 
-WAD: constant(uint256) = 10**18
-MAX_COOLDOWN: public(constant(uint256)) = 30 * 86400
+WAD: constant(uint256) = constants.WAD
+MAX_COOLDOWN: public(constant(uint256)) = constants.MAX_COOLDOWN
 DEFAULT_MAX_COVER_RATIO: constant(uint256) = 5 * 10**17
 # Keeps every product of the conversions far below 2**256 for any realistic supply.
 MAX_ASSET_DECIMALS: constant(uint8) = 18
 # `min_reserve` can never be set below this: `cover` never empties the vault.
-MIN_RESERVE_FLOOR: public(constant(uint256)) = 1
+MIN_RESERVE_FLOOR: public(constant(uint256)) = constants.MIN_RESERVE_FLOOR
 
 name: public(constant(String[18])) = "Clawback Insurance"
 symbol: public(constant(String[5])) = "cbINS"

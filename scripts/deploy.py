@@ -10,7 +10,6 @@ See README.md ("Operations").
 """
 from __future__ import annotations
 
-import dataclasses
 import sys
 from pathlib import Path
 
@@ -21,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from simulation.ape_backend import resolve_account  # noqa: E402
+from simulation.ape_backend import require_external_node, resolve_account  # noqa: E402
 from simulation.deployment import (  # noqa: E402
     LOCAL_CHAIN_IDS,
     ConfigError,
@@ -32,6 +31,7 @@ from simulation.deployment import (  # noqa: E402
     load_config,
     manifest_name,
 )
+from simulation.manifest import display_path  # noqa: E402
 
 
 def run(*, ecosystem_name: str, network_name: str, provider_name: str, config_path=None, manifest_path=None,
@@ -49,11 +49,17 @@ def run(*, ecosystem_name: str, network_name: str, provider_name: str, config_pa
     except ValueError:
         pass
     config = load_config(config_path if config_path.is_absolute() else root / config_path)
-    config = dataclasses.replace(config, source=str(config_path))
-    local = network_name == "local" or int(ape.chain.chain_id) in LOCAL_CHAIN_IDS
-    deployer = deployer or resolve_account(None, local)
+    config = config.with_source(str(config_path))
+    # mocks only on a devnet chain id (1337, 31337), whatever ape calls the network: an anvil
+    # started with --chain-id 11155111 is treated like Sepolia
+    local = int(ape.chain.chain_id) in LOCAL_CHAIN_IDS
+    deployer = deployer or resolve_account(None, network_name == "local")
     log(f"network {ecosystem_name}:{network_name}:{provider_name} (chain {ape.chain.chain_id}), "
         f"config {config_path}, deployer {deployer.address}")
+    try:  # messages name the manifest as the README does: relative to the project
+        manifest_path = manifest_path.resolve().relative_to(Path.cwd().resolve())
+    except ValueError:
+        pass
     backend = ApeBackend(deployer, signers=signers)
     return deploy_and_record(backend, config, manifest_path, network=name, replace=replace, local=local, log=log)
 
@@ -78,9 +84,10 @@ def cli(ecosystem, network, provider, config_path, manifest_path, replace, accou
         if check_config:
             path = Path(config_path) if config_path else default_config_path(ROOT, name)
             cfg = load_config(path)
-            click.echo(f"{path}: valid ({len(cfg.markets)} markets, collateral "
+            click.echo(f"{display_path(path)}: valid ({len(cfg.markets)} markets, collateral "
                        f"{'mock' if cfg.collateral.mock else cfg.collateral.address})")
             return
+        require_external_node(provider, "deploy")
         local = network.name == "local"
         deployer = resolve_account(account, local)
         signers = [resolve_account(a, local) for a in signer_aliases]

@@ -116,3 +116,28 @@ def resolve_account(value, local: bool):
     if local:
         return ape.accounts.test_accounts[0]
     raise click.UsageError("--account is required outside local networks (an ape account alias)")
+
+
+def require_external_node(provider, job: str) -> None:
+    """Refuse to `job` ("deploy", "keep") on a node that ape started for this one command.
+
+    ape-foundry starts its own anvil when nothing answers at the configured host (including an
+    APE_FOUNDRY_HOST that points at nothing); that chain is gone when the command ends, so a
+    deployment there would leave a manifest for a chain that no longer exists, and a keeper there
+    would watch an empty chain. Raises click.ClickException (one line, exit code 1)."""
+    import os
+
+    import click
+
+    if getattr(provider, "process", None) is None:  # connected to a node someone else runs
+        return
+    host = os.environ.get("APE_FOUNDRY_HOST")
+    configured = getattr(getattr(provider, "settings", None), "host", None)
+    if host or (configured and configured != "auto"):
+        where = f"{host} (APE_FOUNDRY_HOST)" if host else f"{configured} (ape-config.yaml foundry.host)"
+        raise click.ClickException(f"nothing answers at {where}: start the node there first; "
+                                   f"refusing to {job} on the throwaway anvil ape started in its place")
+    raise click.ClickException(
+        f"refusing to {job} on the private anvil ape started for this command (it stops when the command "
+        f"ends): start anvil yourself and export APE_FOUNDRY_HOST=http://127.0.0.1:8545 "
+        f"(README: Deploying to a devnet), or use --network ethereum:local:test for a throwaway check")

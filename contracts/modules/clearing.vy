@@ -104,7 +104,7 @@ event ProtocolFeesWithdrawn:
     amount: uint256
 
 
-WAD: constant(uint256) = 10**18
+WAD: constant(uint256) = registry.WAD  # constants.vy
 MAX_MARKETS: constant(uint256) = registry.MAX_MARKETS
 CANCELLED: constant(uint256) = 2**255
 

@@ -56,7 +56,7 @@ event KeeperRewarded:
     amount: uint256
 
 
-WAD: constant(uint256) = 10**18
+WAD: constant(uint256) = registry.WAD  # constants.vy
 MAX_MARKETS: constant(uint256) = registry.MAX_MARKETS
 
 

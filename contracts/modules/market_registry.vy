@@ -10,6 +10,7 @@
 
 from ..interfaces import IAggregatorV3
 from . import ownable_2step as ownable
+from . import constants
 
 uses: ownable
 
@@ -91,14 +92,15 @@ event DustNotionalSet:
     amount: uint256
 
 
-WAD: constant(uint256) = 10**18
-MAX_MARKETS: constant(uint256) = 16
-MAX_FEE: constant(uint256) = 10**16  # 1 % per fill
-MAX_PRICE_BAND: constant(uint256) = 5 * 10**17  # 50 % around the oracle
-MAX_PRICE_AGE: constant(uint256) = 7 * 86400
-MIN_FUNDING_PERIOD: constant(uint256) = 60
-MAX_FUNDING_PERIOD: constant(uint256) = 30 * 86400
-MAX_FUNDING_PREMIUM: constant(uint256) = 10**17  # 10 % per funding period
+# bounds: written once in constants.vy (Python reads them back from there)
+WAD: constant(uint256) = constants.WAD
+MAX_MARKETS: constant(uint256) = constants.MAX_MARKETS
+MAX_FEE: constant(uint256) = constants.MAX_FEE
+MAX_PRICE_BAND: constant(uint256) = constants.MAX_PRICE_BAND
+MAX_PRICE_AGE: constant(uint256) = constants.MAX_PRICE_AGE
+MIN_FUNDING_PERIOD: constant(uint256) = constants.MIN_FUNDING_PERIOD
+MAX_FUNDING_PERIOD: constant(uint256) = constants.MAX_FUNDING_PERIOD
+MAX_FUNDING_PREMIUM: constant(uint256) = constants.MAX_FUNDING_PREMIUM
 MASK64: constant(uint256) = 2**64 - 1
 
 # defaults for a new market

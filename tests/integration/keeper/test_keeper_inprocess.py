@@ -2,13 +2,15 @@
 liquidated (partial), a bankrupt one is resolved with liquidate_bankrupt."""
 from keeper_support import USDC, WAD, fund, open_position
 
+from simulation import keeper as keeper_module
+
 
 def set_price(feed, whole_price, sender):
     feed.set_answer(int(whole_price * 10**8), sender=sender)
 
 
 def test_keeper_liquidates_then_resolves_bankruptcy(chain, owner, trader, maker, liquidator, other,
-                                                    contracts, deployment, keeper_script):
+                                                    contracts, deployment):
     ch, btc = contracts["ch"], contracts["feeds"][0]
     d, manifest = deployment
     fund(contracts, maker, 500_000 * USDC)
@@ -17,16 +19,16 @@ def test_keeper_liquidates_then_resolves_bankruptcy(chain, owner, trader, maker,
     open_position(contracts, chain, maker, trader, 0, -WAD, 50_000 * WAD)
     assert ch.position_size(trader, 0) == WAD
 
-    keeper = keeper_script.build_keeper(manifest, liquidator,
-                                        keeper_script.KeeperOptions(once=True))
+    keeper = keeper_module.build_keeper(manifest, liquidator,
+                                        keeper_module.KeeperOptions(once=True))
     # nothing to do while healthy (and the keeper has no collateral yet)
     assert keeper.run().liquidations == 0
     assert trader.address in keeper.accounts and maker.address in keeper.accounts
 
-    keeper_script.deposit_for_keeper(manifest, liquidator, 200_000 * USDC)
+    keeper_module.deposit_for_keeper(manifest, liquidator, 200_000 * USDC)
     set_price(btc, 46_000, owner)  # equity ~1,975 < maintenance 2,300, still >= 0
     assert ch.is_liquidatable(trader) and ch.equity(trader) >= 0
-    keeper = keeper_script.build_keeper(manifest, liquidator, keeper_script.KeeperOptions(once=True))
+    keeper = keeper_module.build_keeper(manifest, liquidator, keeper_module.KeeperOptions(once=True))
     stats = keeper.run()
     assert stats.liquidations >= 1 and stats.failed == 0
     assert 0 < ch.position_size(trader, 0) < WAD  # close factor 50 %: partial

@@ -1,14 +1,9 @@
 """The keeper loop against a scripted fake chain: decisions come from the shared policy,
 reverts are logged and skipped, node outages are retried, a chain reset is re-scanned."""
-import importlib.util
-import sys
-
 import pytest
 import requests
 
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parents[3]
+from simulation import keeper as keeper_module
 
 WAD = 10**18
 USDC = 10**6
@@ -18,11 +13,7 @@ A, B, C = ("0x" + c * 40 for c in "abc")
 
 @pytest.fixture(scope="module")
 def K():
-    spec = importlib.util.spec_from_file_location("clawback_script_keeper_unit", ROOT / "scripts" / "keeper.py")
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = mod
-    spec.loader.exec_module(mod)
-    return mod
+    return keeper_module
 
 
 class Revert(Exception):
@@ -105,7 +96,7 @@ def test_learns_accounts_and_acts_by_priority(K):
     unhealthy(ch, C, 2_000 * USDC, 2_500 * USDC)
     k = K.Keeper(ch, ME, 1, K.KeeperOptions(once=True))
     stats = k.run()
-    assert k.accounts == {A, B, C, ME}
+    assert k.accounts == {A, B, C}
     assert ch.sent == [("liquidate_bankrupt", (B,)), ("liquidate", (A, 0, WAD // 2)), ("liquidate", (C, 0, WAD // 2))]
     assert (stats.liquidations, stats.bankruptcies, stats.failed) == (2, 1, 0)
 
@@ -193,3 +184,39 @@ def test_stop_signal_ends_the_loop(K):
     assert stats.blocks == 1
     with pytest.raises(KeyboardInterrupt):  # a second Ctrl-C aborts
         k.stop()
+
+
+def test_the_keeper_does_not_count_itself(K, caplog):
+    """The keeper's own deposit shows in the logs; it is read as the keeper, not tracked as an account."""
+    ch = FakeChain()  # logs: A, B at block 5; C and the keeper (ME) at block 7
+    k = K.Keeper(ch, ME, 1, K.KeeperOptions(once=True))
+    with caplog.at_level("INFO", logger="clawback.keeper"):
+        k.run()
+    assert k.accounts == {A, B, C}
+    assert "tracking 3 new account(s)" in caplog.text
+
+
+def test_a_chain_without_the_deployment_is_refused(K):
+    """Started against a chain that lacks the manifest's Clearinghouse (ape's private anvil, another
+    devnet), the keeper refuses instead of waiting forever."""
+    from types import SimpleNamespace
+
+    class Eth:
+        def __init__(self, code):
+            self.code = code
+
+        def get_code(self, address):
+            return self.code
+
+    manifest = SimpleNamespace(chain_id=31337, contracts={"Clearinghouse": {"code_hash": "0x" + "00" * 32}})
+    chain = SimpleNamespace(address=FakeChain.address, w3=SimpleNamespace(eth=Eth(b"")), block_number=lambda: 0)
+    with pytest.raises(K.KeeperError, match="no Clearinghouse code at .* does not hold the deployment"):
+        K.check_deployment(chain, manifest, "deployments/local-foundry.json", 31337)
+    with pytest.raises(K.KeeperError, match="is for chain 31337, but this network is chain 1"):
+        K.check_deployment(chain, manifest, "deployments/local-foundry.json", 1)
+    chain.w3.eth.code = b"\x60\x00"
+    with pytest.raises(K.KeeperError, match="code hash differs"):
+        K.check_deployment(chain, manifest, "deployments/local-foundry.json", 31337)
+    from eth_utils import keccak
+    manifest.contracts["Clearinghouse"]["code_hash"] = "0x" + keccak(b"\x60\x00").hex()
+    K.check_deployment(chain, manifest, "deployments/local-foundry.json", 31337)  # the right chain: fine
