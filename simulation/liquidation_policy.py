@@ -140,8 +140,11 @@ def notional(size: int, price: int, token_decimals: int = 6) -> int:
 
 
 def margin_for(size: int, price: int, ratio: int, token_decimals: int = 6) -> int:
-    """Margin of a position (rounded up, the way the protocol charges it)."""
-    return _ceil_div(abs(size) * price * ratio, WAD * 10 ** (36 - token_decimals))
+    """Margin of a position, rounded exactly as the contract charges it (clearing.vy `_health`):
+    the notional rounded up to a base unit, then the ratio of it rounded up again. Rounding once
+    (ceil(|size| * price * ratio / ...)) can be one unit short, and a keeper planning with that
+    would send takeovers the contract rejects for initial margin."""
+    return _ceil_div(_ceil_div(abs(size) * price, 10 ** (36 - token_decimals)) * ratio, WAD)
 
 
 def _sign(x: int) -> int:
@@ -169,11 +172,12 @@ def max_takeover_size(keeper_pos: int, account_pos_sign: int, budget: int, price
     budget = max(budget, 0)
     by_budget = budget * WAD * 10 ** (36 - token_decimals) // (price * imr)
     cand = by_budget + 2 * opposite
-    # the margin rounding (ceil) can push the delta one unit over: step down until it fits
-    for _ in range(4):
-        if cand <= 0 or takeover_margin_delta(keeper_pos, account_pos_sign, cand, price, imr, token_decimals) <= budget:
-            break
-        cand -= max(1, cand // 10**9)
+    # the two roundings up (notional, then margin) can push the delta a unit or two over: step
+    # down, with growing steps, until it fits
+    step = max(1, cand // 10**12)
+    while cand > 0 and takeover_margin_delta(keeper_pos, account_pos_sign, cand, price, imr, token_decimals) > budget:
+        cand -= step
+        step *= 2
     return max(cand, 0)
 
 

@@ -8,10 +8,12 @@ from pathlib import Path
 import pytest
 
 # Let `ape test --network ethereum:local:foundry` find the project's own anvil (installed from
-# the npm registry by ./clawback setup) without the caller exporting PATH.
-_ANVIL_DIR = Path(__file__).resolve().parents[1] / "node_modules" / ".bin"
-if _ANVIL_DIR.is_dir() and str(_ANVIL_DIR) not in os.environ.get("PATH", ""):
-    os.environ["PATH"] = f"{_ANVIL_DIR}{os.pathsep}{os.environ.get('PATH', '')}"
+# the npm registry by ./clawback setup) without the caller exporting PATH: the platform binary,
+# first on PATH (node_modules/.bin/anvil is a node wrapper that exits 0 whatever anvil did).
+for _anvil in sorted((Path(__file__).resolve().parents[1] / "node_modules" / "@foundry-rs").glob("anvil-*/bin/anvil")):
+    if not os.environ.get("PATH", "").startswith(str(_anvil.parent)):
+        os.environ["PATH"] = f"{_anvil.parent}{os.pathsep}{os.environ.get('PATH', '')}"
+    break
 
 USDC = 10**6
 PRICE = 10**18  # 1 collateral token per base asset

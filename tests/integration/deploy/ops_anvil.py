@@ -1,6 +1,7 @@
 """Anvil and `ape run` helpers for the ops integration tests (deploy and keeper)."""
 import os
 import shutil
+import sys
 import signal
 import socket
 import subprocess
@@ -8,7 +9,14 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[3]
-ANVIL = shutil.which("anvil", path=str(ROOT / "node_modules" / ".bin")) or shutil.which("anvil")
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+from simulation.paths import find_anvil  # noqa: E402
+
+# the platform binary (node_modules/.bin/anvil is a node wrapper: always exits 0, and leaves
+# anvil running when it is killed)
+ANVIL = find_anvil()
+FOUNDRY_BIN = str(Path(ANVIL).parent) if ANVIL else ""
 
 
 def _free_port():
@@ -20,19 +28,22 @@ def _free_port():
 class AnvilProcess:
     """A private anvil on a free port (same default mnemonic as ape's test accounts)."""
 
-    def __init__(self, port=None, state=None):
+    def __init__(self, port=None, state=None, args=()):
         self.port = port or _free_port()
         self.state = state  # a file: the chain is dumped there on exit and reloaded on start
+        self.args = list(args)  # more anvil options, e.g. ["--chain-id", "11155111"]
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc = None
 
     def start(self):
-        extra = ["--state", str(self.state)] if self.state else []
+        extra = (["--state", str(self.state)] if self.state else []) + self.args
         self.proc = subprocess.Popen([ANVIL, "--port", str(self.port), "--hardfork", "cancun", "--silent", *extra],
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                     start_new_session=True)  # node_modules/.bin/anvil is a wrapper: kill its group
+                                     start_new_session=True)
         deadline = time.time() + 20
         while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"anvil exited with status {self.proc.returncode} on port {self.port}")
             try:
                 socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
                 return self
@@ -62,9 +73,22 @@ class AnvilProcess:
         self.proc = None
 
 
+def free_port():
+    return _free_port()
+
+
+def port_answers(port) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=0.3).close()
+        return True
+    except OSError:
+        return False
+
+
 def ape_env(anvil=None, env=None):
     e = dict(os.environ)
-    e["PATH"] = f"{ROOT / 'node_modules' / '.bin'}{os.pathsep}{e.get('PATH', '')}"
+    e.pop("APE_FOUNDRY_HOST", None)
+    e["PATH"] = f"{FOUNDRY_BIN}{os.pathsep}{e.get('PATH', '')}"
     e.pop("CLAWBACK_REPLACE", None)
     if anvil is not None:
         e["APE_FOUNDRY_HOST"] = anvil.url

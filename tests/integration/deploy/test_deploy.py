@@ -205,3 +205,47 @@ def test_cli_deploy_on_anvil_then_refuses(anvil, tmp_path):
     assert again.returncode != 0
     assert "already deployed" in out and "--replace" in out
     assert json.loads(manifest.read_text()) == data
+
+
+# --------------------------------------------------------------------------------------------
+# no silent wrong chain: ape starts a throwaway anvil when nothing answers; deploying there
+# wrote a manifest for a chain that was gone when the command ended
+
+
+def _one_line_error(r):
+    lines = [x for x in (r.stdout + r.stderr).splitlines() if x.strip()]
+    assert r.returncode != 0, r.stdout + r.stderr
+    return lines[-1]
+
+
+def test_deploy_refuses_a_host_that_does_not_answer(tmp_path):
+    from ops_anvil import free_port, port_answers
+
+    port = free_port()
+    manifest = tmp_path / "local-foundry.json"
+    r = ape_run("deploy", "--manifest", str(manifest), env={"APE_FOUNDRY_HOST": f"http://127.0.0.1:{port}"})
+    line = _one_line_error(r)
+    assert f"nothing answers at http://127.0.0.1:{port} (APE_FOUNDRY_HOST)" in line, r.stdout + r.stderr
+    assert not manifest.exists() and not port_answers(port)
+
+
+def test_deploy_refuses_apes_private_anvil(tmp_path):
+    manifest = tmp_path / "local-foundry.json"
+    r = ape_run("deploy", "--manifest", str(manifest))  # no APE_FOUNDRY_HOST: ape starts its own
+    assert "refusing to deploy on the private anvil ape started" in _one_line_error(r)
+    assert not manifest.exists()
+
+
+def test_mocks_follow_the_chain_id_not_the_network_name(tmp_path):
+    """README: mocks only on a devnet chain id (1337, 31337). An anvil that calls itself Sepolia
+    (--chain-id 11155111) behind ape's `local` network gets no mocks."""
+    from ops_anvil import AnvilProcess
+
+    node = AnvilProcess(args=["--chain-id", "11155111"]).start()
+    try:
+        manifest = tmp_path / "local-foundry.json"
+        r = ape_run("deploy", "--manifest", str(manifest), anvil=node)
+        assert "only deployed on local networks; this is chain 11155111" in _one_line_error(r)
+        assert not manifest.exists()
+    finally:
+        node.stop()

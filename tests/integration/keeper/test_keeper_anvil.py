@@ -71,3 +71,31 @@ def wait_for(log, needle, timeout):
             return
         time.sleep(0.2)
     raise AssertionError(f"{needle!r} not in keeper output:\n{read(log)}")
+
+
+def test_keeper_refuses_a_chain_without_the_deployment(tmp_path):
+    """Started against a node that does not hold the manifest's deployment (here: a fresh anvil,
+    as in a new shell where ape starts its own), the keeper exits non-zero with one line instead
+    of waiting forever (and `--once` exiting 0)."""
+    import json
+
+    from ops_anvil import ape_run
+
+    node = AnvilProcess().start()
+    try:
+        manifest = tmp_path / "local-foundry.json"
+        manifest.write_text(json.dumps({
+            "format": "clawback-deployment/1", "network": "local-foundry", "chain_id": 31337,
+            "deployment_block": 1, "deployer": None, "compiler": {}, "contracts": {},
+            "collateral": {"address": "0x" + "11" * 20, "decimals": 6, "mock": True},
+            "clearinghouse": {"address": "0x" + "22" * 20}, "insurance_vault": {"address": "0x" + "33" * 20},
+            "markets": []}))
+        r = ape_run("keeper", "--manifest", str(manifest), "--once", anvil=node)
+        out = r.stdout + r.stderr
+        assert r.returncode != 0, out
+        assert "no Clearinghouse code at 0x2222222222222222222222222222222222222222" in out.splitlines()[-1], out
+        private = ape_run("keeper", "--manifest", str(manifest), "--once")  # no APE_FOUNDRY_HOST
+        assert private.returncode != 0
+        assert "refusing to keep on the private anvil" in (private.stdout + private.stderr)
+    finally:
+        node.stop()

@@ -151,3 +151,40 @@ def test_plan_invariants(rows, free):
         assert (a.kind == LIQUIDATE_BANKRUPT) == (r.equity < 0)
         if a.kind == LIQUIDATE:
             assert 0 < a.size <= abs(r.positions[BTC])
+
+
+# --- the contract's rounding, at the edge ---------------------------------------------------
+# The contract (clearing.vy `_health`) rounds the notional up to a base unit, then the margin
+# up again; rounding once can come out one unit short. 10.01 base units of notional at a 9.99 %
+# margin: the contract charges ceil(11 * 0.0999) = 2, a single rounding ceil(1.0000) ... = 1.
+EDGE_SIZE = 1001 * 10**10  # 10.01 base units of notional at a price of 1 token (6 decimals)
+EDGE_PRICE = WAD
+EDGE_IMR = 999 * 10**14  # 9.99 %
+
+
+def test_margin_rounds_like_the_contract_at_the_edge():
+    from support.model import margin as contract_margin
+
+    assert contract_margin(EDGE_SIZE, EDGE_PRICE, EDGE_IMR) == 2
+    assert margin_for(EDGE_SIZE, EDGE_PRICE, EDGE_IMR) == 2
+
+
+def test_a_takeover_planned_at_the_edge_fits_the_contracts_margin():
+    """A keeper with exactly one unit of free margin must not plan a takeover the contract
+    charges two units for (it would revert: the liquidator must meet initial margin)."""
+    from support.model import margin as contract_margin
+
+    market = {0: MarketReading(0, EDGE_PRICE, EDGE_IMR, EDGE_IMR // 2)}
+    account = AccountReading("0x" + "a1" * 20, 0, 10, {0: EDGE_SIZE}, {0: EDGE_SIZE})
+    [action] = plan([account], market, KeeperState(free_margin=1), safety=WAD).actions
+    assert 0 < action.size < EDGE_SIZE
+    assert contract_margin(action.size, EDGE_PRICE, EDGE_IMR) <= 1
+
+
+@settings(max_examples=300, deadline=None)
+@given(size=st.integers(-(10**24), 10**24), price=st.integers(1, 10**24), ratio=st.integers(0, WAD),
+       decimals=st.sampled_from([0, 6, 8, 18]))
+def test_margin_for_is_the_contracts_margin(size, price, ratio, decimals):
+    from support.model import margin as contract_margin
+
+    assert margin_for(size, price, ratio, decimals) == contract_margin(size, price, ratio, decimals)
