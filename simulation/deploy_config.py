@@ -32,13 +32,13 @@ from pydantic import (
 from .protocol_constants import bounds
 from .units import (
     WAD,
+    Address,
+    Duration,
+    Ratio,
     format_ratio,
     format_seconds,
     format_size,
-    parse_address,
     parse_amount,
-    parse_duration,
-    parse_ratio,
     to_decimal,
 )
 
@@ -114,9 +114,6 @@ def _b(name):
 
 Int = Annotated[int, BeforeValidator(_int)]
 Bool = Annotated[bool, BeforeValidator(_bool)]
-Address = Annotated[str, BeforeValidator(parse_address)]
-Ratio = Annotated[int, BeforeValidator(parse_ratio)]
-Duration = Annotated[int, BeforeValidator(parse_duration)]
 Amount = Annotated[int, BeforeValidator(_amount)]  # whole tokens in the file, base units here
 Size = Annotated[int, BeforeValidator(lambda v: parse_amount(v, 18))]
 Number = Annotated[Decimal, BeforeValidator(to_decimal)]

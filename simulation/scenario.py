@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from . import prices as P
 from .paths import SCENARIO_DIR, resolve_data_path
+from .units import Duration
 
 
 class ScenarioError(ValueError):
@@ -83,7 +84,7 @@ class ProtocolConfig(Strict):
 
     collateral_decimals: int = Field(6, ge=0, le=18)
     feed_decimals: int = Field(8, ge=0, le=18)
-    vault_cooldown: int = Field(3600, ge=0, description="seconds between request_redeem and redeem")
+    vault_cooldown: Duration = Field(3600, ge=0, description="seconds (or \"1h\") between request_redeem and redeem")
     max_cover_ratio: float | None = Field(None, gt=0, le=1, description="share of the vault one bankruptcy may take")
     min_reserve: float | None = Field(None, gt=0, description="tokens the vault never pays out")
     insurance_fee_share: float | None = Field(None, ge=0, le=1)
@@ -94,7 +95,7 @@ class ProtocolConfig(Strict):
     price_band: float | None = Field(None, gt=0, le=0.5)
     taker_fee: float | None = Field(None, ge=0, le=0.01)
     maker_fee: float | None = Field(None, ge=0, le=0.01)
-    max_price_age: int | None = Field(None, gt=0)
+    max_price_age: Duration | None = Field(None, gt=0)
     sweep_fees_every: int = Field(10, ge=0, description="blocks between sweep_fees() calls by the protocol keeper (0: never)")
 
 

@@ -109,3 +109,16 @@ def format_seconds(x: int) -> str:
 def format_size(x: int) -> str:
     """A 1e18-scaled size in whole units."""
     return f"{Decimal(x) / WAD:f}"
+
+
+# pydantic field types over the parsers, for the config models (deploy_config.py, scenario.py)
+def _pydantic_types():
+    from typing import Annotated
+
+    from pydantic import BeforeValidator
+
+    return (Annotated[int, BeforeValidator(parse_ratio)], Annotated[int, BeforeValidator(parse_duration)],
+            Annotated[str, BeforeValidator(parse_address)])
+
+
+Ratio, Duration, Address = _pydantic_types()

@@ -19,13 +19,21 @@ What the model also records for the properties (not contract state): the haircut
 has settled (`haircut_settled`), how many settlements moved a funding or haircut snapshot
 (`settlements`: each rounds one payment, so each may leave under one base unit of dust in the
 protocol), and the events of the last transaction (`events`).
+
+This is the one reference model of the accounting: the unit tests (tests/unit/clearinghouse,
+tests/unit/liquidation, tests/unit/haircut) use its arithmetic (`notional`, `margin`, `fee`,
+`realize`, ...), its ledgers (`Ledger`, `AccountBook`) and the market defaults below; the fuzz
+tests use `ClearinghouseModel` and `VaultModel`, built on the same arithmetic. WAD comes from
+the compiled contracts (contracts/modules/constants.vy), not retyped.
 """
 from __future__ import annotations
 
 import copy
 from dataclasses import dataclass, field
 
-WAD = 10**18
+from simulation.protocol_constants import bounds
+
+WAD = bounds()["WAD"]
 MAX_INDEX = 2**127 - 1
 VIRTUAL_SHARES = 10**6
 VIRTUAL_ASSETS = 1
@@ -65,6 +73,249 @@ def div_trunc(a: int, d: int) -> int:
     """Vyper's signed `//`: rounds towards zero."""
     q = abs(a) // abs(d)
     return q if (a >= 0) == (d > 0) else -q
+
+
+ceil_div = div_ceil
+trunc_div = div_trunc
+
+
+# ------------------------------------------------------------------------- market defaults
+# market_registry.add_market's defaults for a market listed at imr 10 %, mmr 5 %, and the
+# protocol-wide and vault defaults the unit tests' deployments keep
+FEED_DECIMALS = 8
+FEED_UNIT = 10 ** (18 - FEED_DECIMALS)  # an 8-decimal feed's answer * FEED_UNIT = a 1e18 price
+UNIT = 10**6  # the test token's base units per token (6 decimals)
+SCALE = 10**30  # 10**(36 - decimals) for 6 decimals
+IMR = WAD // 10
+MMR = WAD // 20
+DEFAULT_TAKER_FEE = TAKER_FEE = 5 * 10**14
+DEFAULT_MAKER_FEE = MAKER_FEE = 2 * 10**14
+DEFAULT_PRICE_BAND = 5 * 10**16
+DEFAULT_MAX_PRICE_AGE = 3600
+DEFAULT_LIQUIDATOR_SHARE = LIQUIDATOR_SHARE = WAD // 2
+DEFAULT_CLOSE_FACTOR = CLOSE_FACTOR = WAD // 2
+DEFAULT_FUNDING_PERIOD = 8 * 3600
+DEFAULT_MAX_FUNDING_PREMIUM = 5 * 10**15
+DEFAULT_MAX_OPEN_INTEREST = 10**6 * WAD
+DEFAULT_INSURANCE_FEE_SHARE = INSURANCE_FEE_SHARE = WAD // 2
+PENALTY = MMR // 2
+DUST = 10 * UNIT
+KEEPER_REWARD = 5 * UNIT
+MAX_COVER_RATIO = WAD // 2
+MIN_RESERVE = UNIT
+PRICE = P0 = 50_000 * WAD  # the unit tests' opening oracle price
+ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
+
+
+# ------------------------------------------------------------------------- units
+def tokens(amount) -> int:
+    """Whole tokens (int or decimal string) to base units (6 decimals)."""
+    whole, _, frac = str(amount).partition(".")
+    frac = (frac + "000000")[:6]
+    sign = -1 if whole.startswith("-") else 1
+    return sign * (abs(int(whole)) * UNIT + int(frac))
+
+
+def price(amount) -> int:
+    """A price in whole tokens per base unit (int or decimal string) to the 1e18 scale,
+    restricted to what an 8-decimal feed can express."""
+    whole, _, frac = str(amount).partition(".")
+    frac = (frac + "0" * FEED_DECIMALS)[:FEED_DECIMALS]
+    return (int(whole) * 10**FEED_DECIMALS + int(frac)) * FEED_UNIT
+
+
+# ------------------------------------------------------------------------- the contract's arithmetic
+def scale(decimals: int = 6) -> int:
+    return 10 ** (36 - decimals)
+
+
+def notional(size: int, price: int, decimals: int = 6) -> int:
+    """Notional of a fill or a takeover, rounded down."""
+    return abs(size) * price // scale(decimals)
+
+
+def notional_up(size: int, price: int, decimals: int = 6) -> int:
+    """Notional for margin requirements, rounded up."""
+    return div_ceil(abs(size) * price, scale(decimals))
+
+
+def value(size: int, price: int, decimals: int = 6) -> int:
+    """Signed position value, rounded towards minus infinity."""
+    return (size * price) // scale(decimals)
+
+
+def fee(amount: int, rate: int) -> int:
+    return div_ceil(amount * rate, WAD)
+
+
+def margin(size: int, price: int, ratio: int, decimals: int = 6) -> int:
+    """A position's margin requirement as clearing.vy `_health` charges it: the notional rounded
+    up, then its ratio rounded up again (two roundings)."""
+    return div_ceil(notional_up(size, price, decimals) * ratio, WAD)
+
+
+def funding_owed(size: int, index_delta: int, decimals: int = 6) -> int:
+    return div_ceil(size * index_delta, scale(decimals))
+
+
+def index_step(premium: int, price: int, elapsed: int, period: int = DEFAULT_FUNDING_PERIOD) -> int:
+    return div_trunc(premium * price * elapsed, WAD * period)
+
+
+def fill_premium(fill_price: int, oracle: int, cap: int = DEFAULT_MAX_FUNDING_PREMIUM) -> int:
+    deviation = abs(fill_price - oracle)
+    premium = deviation * WAD // oracle
+    if fill_price < oracle:
+        premium = -premium
+    return max(-cap, min(cap, premium))
+
+
+def blend(old_premium: int, fill_premium_: int, fill_size: int, open_interest_before: int,
+          cap: int = DEFAULT_MAX_FUNDING_PREMIUM) -> int:
+    """The premium after a fill: the old premium clamped to the current cap moves towards the
+    fill's (capped) premium by the fill's weight against the open interest,
+    fill / (open interest + fill), the step truncated towards zero."""
+    old = max(-cap, min(cap, old_premium))
+    return old + div_trunc((fill_premium_ - old) * fill_size, open_interest_before + fill_size)
+
+
+def realize(old: int, cost: int, delta: int, notional_: int, price: int, scale_: int) -> tuple[int, int, int]:
+    """The fill-and-realise rule (clearing._apply_fill), written once: a position of `old` with
+    cost basis `cost` changes by `delta` at a fill of `notional_`. Returns (new size, remaining
+    cost, realized), where `realized` leaves the cost and enters collateral with the opposite
+    sign, so equity does not move:
+      - increase / open: the cost takes the signed notional, nothing realized;
+      - reduce: the remaining cost is the pro-rata share floor(cost * |new| / |old|);
+      - flip: the remaining cost is the new side at the fill price, floor(new * price / SCALE);
+      - close: the remaining cost is 0.
+    Rounding the remaining cost down realizes less into withdrawable collateral."""
+    new = old + delta
+    total = cost + (notional_ if delta >= 0 else -notional_)
+    flipped = old != 0 and new != 0 and (old > 0) != (new > 0)
+    reducing = (old > 0 and 0 <= new < old) or (old < 0 and old < new <= 0)
+    if new == 0:
+        remaining = 0
+    elif flipped:
+        remaining = div_floor(new * price, scale_)
+    elif reducing:
+        remaining = div_floor(cost * abs(new), abs(old))
+    else:
+        remaining = total
+    return new, remaining, total - remaining
+
+
+def vault_cover(total_assets: int, request: int, ratio: int = MAX_COVER_RATIO, reserve: int = MIN_RESERVE) -> int:
+    """What InsuranceVault.cover pays: at most `ratio` of its assets, never below `reserve`."""
+    paid = min(request, total_assets * ratio // WAD)
+    return min(paid, total_assets - reserve) if total_assets > reserve else 0
+
+
+def waterfall(deficit: int, vault_assets: int | None, keeper_reward: int = KEEPER_REWARD, **vault_kw):
+    """(insurance_paid, keeper reward, residual) of a bankruptcy: the vault is asked for
+    deficit + keeper reward and serves the deficit first."""
+    if vault_assets is None:
+        return 0, 0, deficit
+    paid = vault_cover(vault_assets, deficit + keeper_reward, **vault_kw)
+    insurance = min(paid, deficit)
+    return insurance, paid - insurance, deficit - insurance
+
+
+def max_liquidatable(size_abs: int, price_wad: int, close_factor: int = CLOSE_FACTOR, dust: int = DUST) -> int:
+    """A close-factor share of the position (rounded up), or the whole position when the largest
+    partial take would leave a notional below the dust threshold."""
+    limit = mul_div_up(size_abs, close_factor, WAD)
+    if limit >= size_abs or notional(size_abs - limit, price_wad) < dust:
+        return size_abs
+    return limit
+
+
+def conservation_gap(protocol, accounts) -> int:
+    """Invariant 1 on a deployed protocol: balance + bad_debt - treasury - sum(equity); never
+    negative, only dust."""
+    ch = protocol.clearinghouse
+    return protocol.token.balanceOf(ch) + ch.bad_debt() - ch.treasury() - sum(ch.equity(a) for a in accounts)
+
+
+# ------------------------------------------------------------------------- ledgers for the unit tests
+class Ledger:
+    """Expected accounts of a sequence of fills (clearing.vy's accounting model): per account a
+    settled `collateral`, a signed `size` and a signed `cost`; fees charged per fill."""
+
+    def __init__(self, decimals: int = 6, taker_fee: int = DEFAULT_TAKER_FEE, maker_fee: int = DEFAULT_MAKER_FEE):
+        self.decimals = decimals
+        self.taker_fee = taker_fee
+        self.maker_fee = maker_fee
+        self.collateral = {}
+        self.size = {}
+        self.cost = {}
+        self.fees = 0
+
+    def deposit(self, account, amount: int):
+        key = str(account)
+        self.collateral[key] = self.collateral.get(key, 0) + amount
+        self.size.setdefault(key, 0)
+        self.cost.setdefault(key, 0)
+
+    def fill(self, maker, taker, maker_delta: int, price: int):
+        """Returns (maker_fee, taker_fee)."""
+        n = notional(maker_delta, price, self.decimals)
+        self._apply(str(maker), maker_delta, n, price)
+        self._apply(str(taker), -maker_delta, n, price)
+        maker_fee, taker_fee = fee(n, self.maker_fee), fee(n, self.taker_fee)
+        self.collateral[str(maker)] -= maker_fee
+        self.collateral[str(taker)] -= taker_fee
+        self.fees += maker_fee + taker_fee
+        return maker_fee, taker_fee
+
+    def _apply(self, key, delta, n, price):
+        new, remaining, realized = realize(self.size.get(key, 0), self.cost.get(key, 0), delta, n, price,
+                                           scale(self.decimals))
+        self.collateral[key] = self.collateral.get(key, 0) - realized
+        self.size[key] = new
+        self.cost[key] = remaining
+
+    def equity(self, account, mark: int) -> int:
+        key = str(account)
+        return self.collateral[key] + value(self.size[key], mark, self.decimals) - self.cost[key]
+
+
+@dataclass
+class AccountBook:
+    """One margin account: collateral and, per market, [size, cost] (6-decimal token)."""
+
+    collateral: int = 0
+    positions: dict = field(default_factory=dict)
+
+    def size(self, market: int = 0) -> int:
+        return self.positions.get(market, [0, 0])[0]
+
+    def fill(self, market: int, delta: int, notional_: int, price_wad: int):
+        """Change the position by `delta` at a fill of `notional_` (clearing._apply_fill)."""
+        old, cost = self.positions.get(market, [0, 0])
+        new, remaining, realized = realize(old, cost, delta, notional_, price_wad, SCALE)
+        self.collateral -= realized
+        if new == 0:
+            self.positions.pop(market, None)
+        else:
+            self.positions[market] = [new, remaining]
+
+    def trade(self, market: int, delta: int, price_wad: int, fee_rate: int) -> int:
+        n = notional(delta, price_wad)
+        self.fill(market, delta, n, price_wad)
+        paid = fee(n, fee_rate)
+        self.collateral -= paid
+        return paid
+
+    def equity(self, prices: dict) -> int:
+        return self.collateral + sum(value(s, prices[m]) - c for m, (s, c) in self.positions.items())
+
+    def margin(self, prices: dict, ratios: dict) -> int:
+        return sum(margin(s, prices[m], ratios[m]) for m, (s, _) in self.positions.items())
+
+    def loss(self, market: int, price_wad: int) -> int:
+        """liquidate_bankrupt's per-market loss: cost basis above the value at the oracle."""
+        s, c = self.positions.get(market, [0, 0])
+        return max(c - value(s, price_wad), 0)
 
 
 # ------------------------------------------------------------------------- parameters
@@ -419,19 +670,10 @@ class ClearinghouseModel:
     def _apply_fill(self, account, market: int, delta: int, notional: int, price: int, funding_index: int):
         pos = self._settle(account, market, copy.copy(self.position(account, market)), funding_index)
         old_size = pos.size
-        new_size = old_size + delta
-        signed_notional = notional if delta >= 0 else -notional
-        total_cost = pos.cost + signed_notional
-        remaining = total_cost
+        new_size, remaining, realized = realize(old_size, pos.cost, delta, notional, price, self.scale)
         flipped = old_size != 0 and new_size != 0 and (old_size > 0) != (new_size > 0)
-        if new_size == 0:
-            remaining = 0
-        elif flipped:
-            remaining = div_floor(new_size * price, self.scale)
-        elif self._is_reducing(old_size, new_size):
-            remaining = div_floor(pos.cost * abs(new_size), abs(old_size))
-        if remaining != total_cost:
-            self.collateral[account] = self.collateral.get(account, 0) - (total_cost - remaining)
+        if realized:
+            self.collateral[account] = self.collateral.get(account, 0) - realized
         if new_size == 0:
             self.positions.pop((account, market), None)
         else:

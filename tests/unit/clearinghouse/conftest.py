@@ -1,7 +1,7 @@
 """Fixtures for the Clearinghouse unit tests (issue 2: the trading core).
 
 Deployments are module-scoped; ape isolates every test with a chain snapshot.
-Reference arithmetic lives in helpers.py.
+Reference arithmetic lives in tests/support/model.py, protocol verbs in tests/support/drivers.py.
 """
 import pytest
 

@@ -4,7 +4,8 @@ wiring, the fee sweep and the protocol-fee withdrawal."""
 import ape
 import pytest
 
-from .helpers import (
+from support.drivers import events, fill, fund
+from support.model import (
     DEFAULT_CLOSE_FACTOR,
     DEFAULT_FUNDING_PERIOD,
     DEFAULT_INSURANCE_FEE_SHARE,
@@ -20,10 +21,7 @@ from .helpers import (
     PRICE,
     WAD,
     ZERO_ADDRESS,
-    events,
     fee,
-    fill,
-    fund,
     notional,
 )
 

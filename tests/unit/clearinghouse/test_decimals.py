@@ -3,15 +3,8 @@ economic result, every amount scaled by 10**12 (exactly when nothing rounds, wit
 units of the coarser token when something does)."""
 import pytest
 
-from .helpers import (
-    DEFAULT_FUNDING_PERIOD,
-    PRICE,
-    WAD,
-    Book,
-    fill,
-    fund,
-    set_feed,
-)
+from support.drivers import fill, fund, set_feed
+from support.model import DEFAULT_FUNDING_PERIOD, PRICE, WAD, Ledger as Book
 
 FACTOR = 10**12
 

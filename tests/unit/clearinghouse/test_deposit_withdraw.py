@@ -3,21 +3,8 @@
 import ape
 import pytest
 
-from .helpers import (
-    DEFAULT_MAKER_FEE,
-    DEFAULT_TAKER_FEE,
-    IMR,
-    PRICE,
-    WAD,
-    events,
-    fee,
-    fill,
-    fund,
-    margin,
-    notional,
-    set_feed,
-    value,
-)
+from support.drivers import events, fill, fund, set_feed
+from support.model import DEFAULT_MAKER_FEE, DEFAULT_TAKER_FEE, IMR, PRICE, WAD, fee, margin, notional, value
 
 UNIT = 10**6
 DEPOSIT = 10_000 * UNIT

@@ -7,24 +7,18 @@ transactions without refreshing the feed."""
 import ape
 import pytest
 
-from .helpers import (
+from support.drivers import block_time, events, fill, fund, mine_at, next_tx_at, set_feed
+from support.model import (
     DEFAULT_FUNDING_PERIOD,
     DEFAULT_MAX_FUNDING_PREMIUM,
     PRICE,
     WAD,
-    Book,
     blend,
-    block_time,
     conservation_gap,
-    events,
-    fill,
     fill_premium,
-    fund,
     funding_owed,
     index_step,
-    mine_at,
-    next_tx_at,
-    set_feed,
+    Ledger as Book,
 )
 
 UNIT = 10**6

@@ -4,7 +4,8 @@ set_oracle with its bounds and event."""
 import ape
 import pytest
 
-from .helpers import (
+from support.drivers import events, fill, fund, mine_at, next_tx_at, quote
+from support.model import (
     DEFAULT_FUNDING_PERIOD,
     DEFAULT_MAX_FUNDING_PREMIUM,
     DEFAULT_MAX_PRICE_AGE,
@@ -12,14 +13,8 @@ from .helpers import (
     MMR,
     PRICE,
     WAD,
-    events,
-    fill,
-    fund,
     margin,
-    mine_at,
-    next_tx_at,
     notional,
-    quote,
     value,
 )
 

@@ -5,16 +5,8 @@ import pytest
 
 from support.orders import SECP256K1_N, Order, domain_separator, malleable_twin, order_digest
 
-from .helpers import (
-    PRICE,
-    WAD,
-    digest_of,
-    events,
-    fund,
-    next_tx_at,
-    quote,
-    sign_for,
-)
+from support.drivers import digest_of, events, fund, next_tx_at, quote, sign_for
+from support.model import PRICE, WAD
 
 UNIT = 10**6
 SIZE = WAD // 10

@@ -1,5 +1,5 @@
 """Trades and PnL: open / increase / reduce / flip / close with exact collateral and equity from
-clearing.vy's accounting model (helpers.Book), realized PnL rounded down against the exact
+clearing.vy's accounting model (support.model.Ledger), realized PnL rounded down against the exact
 rational PnL, fees rounded up and their treasury accounting, the price band edges, the
 open-interest cap, both sides' initial margin, reduce-only fills and the pause.
 
@@ -10,7 +10,8 @@ from fractions import Fraction
 import ape
 import pytest
 
-from .helpers import (
+from support.drivers import events, fill, fund, quote, set_feed
+from support.model import (
     DEFAULT_FUNDING_PERIOD,
     DEFAULT_MAKER_FEE,
     DEFAULT_PRICE_BAND,
@@ -19,18 +20,13 @@ from .helpers import (
     MMR,
     PRICE,
     WAD,
-    Book,
     ceil_div,
     conservation_gap,
-    events,
     fee,
-    fill,
-    fund,
+    Ledger as Book,
     margin,
     notional,
-    quote,
     scale,
-    set_feed,
     value,
 )
 

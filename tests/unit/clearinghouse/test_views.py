@@ -5,7 +5,8 @@ funding_premium and market_params."""
 import ape
 import pytest
 
-from .helpers import (
+from support.drivers import fill, fund, set_feed
+from support.model import (
     DEFAULT_FUNDING_PERIOD,
     DEFAULT_INSURANCE_FEE_SHARE,
     DEFAULT_MAKER_FEE,
@@ -14,13 +15,10 @@ from .helpers import (
     MMR,
     PRICE,
     WAD,
-    Book,
     fee,
-    fill,
-    fund,
+    Ledger as Book,
     margin,
     notional,
-    set_feed,
     value,
 )
 

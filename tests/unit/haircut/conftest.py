@@ -5,12 +5,11 @@
 0.3 + 11 wei and 0.2 - 18 wei, each with 10,000 deposited; the liquidator has 100,000. At
 43,000 the trader's equity is about -1,025 and its deficit is charged to the three shorts.
 
-The reference arithmetic is shared with the liquidation tests (tests/unit/liquidation/
-liquidation_model.py).
+The reference arithmetic is the shared model (tests/support/model.py).
 """
 import pytest
 from haircut_scenario import SHORT_DEPOSIT, SHORT_SIZES, TRADER_DEPOSIT
-from liquidation_model import MAKER_FEE, P0, TAKER_FEE, WAD, Book, tokens
+from support.model import MAKER_FEE, P0, TAKER_FEE, WAD, AccountBook as Book, tokens
 
 
 @pytest.fixture(scope="session", autouse=True)

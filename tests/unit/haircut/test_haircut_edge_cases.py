@@ -2,7 +2,8 @@
 the opposite side (charged like everyone, or, if its takeover nets it flat, not at all), and
 a charge that pushes another account below maintenance margin (which is then liquidated)."""
 import pytest
-from liquidation_model import (
+from support.drivers import set_price
+from support.model import (
     LIQUIDATOR_SHARE,
     MAKER_FEE,
     P0,
@@ -10,14 +11,13 @@ from liquidation_model import (
     SCALE,
     TAKER_FEE,
     WAD,
-    Book,
+    AccountBook as Book,
     ceil_div,
     conservation_gap,
     fee,
     mul_div_up,
     notional,
     price,
-    set_price,
     tokens,
 )
 

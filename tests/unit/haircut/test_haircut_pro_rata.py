@@ -3,7 +3,8 @@ per-market, per-side index, rounded up: delta = ceil(residual * SCALE / open_int
 position of size s owes ceil(s * delta / SCALE), so the charges never fall short of the
 residual and exceed it by at most one base unit per charged account."""
 from haircut_scenario import SHORT_SIZES
-from liquidation_model import (
+from support.drivers import set_price
+from support.model import (
     P0,
     SCALE,
     TAKER_FEE,
@@ -14,7 +15,6 @@ from liquidation_model import (
     mul_div_up,
     notional,
     price,
-    set_price,
     tokens,
     value,
 )

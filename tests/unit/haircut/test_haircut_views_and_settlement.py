@@ -4,7 +4,8 @@ with a Settled event, leaving every view unchanged."""
 import ape
 import pytest
 from haircut_scenario import SHORT_SIZES
-from liquidation_model import P0, SCALE, WAD, mul_div_up, notional, price, set_price
+from support.drivers import set_price
+from support.model import P0, SCALE, WAD, mul_div_up, notional, price
 
 P_BANK = price(43_000)
 

@@ -2,7 +2,8 @@
 size they had then. A position opened afterwards, the part of a position added afterwards and
 an account without an open position never pay for it."""
 from haircut_scenario import SHORT_SIZES
-from liquidation_model import MAKER_FEE, P0, SCALE, TAKER_FEE, WAD, Book, mul_div_up, price, set_price, tokens
+from support.drivers import set_price
+from support.model import MAKER_FEE, P0, SCALE, TAKER_FEE, WAD, AccountBook as Book, mul_div_up, price, tokens
 
 P_BANK = price(43_000)
 

@@ -9,10 +9,10 @@ maker and the liquidator have 100,000 each. With the 5 bp taker fee the trader's
     liquidatable     44,025 .. 46,342    (0 <= equity < maintenance margin)
     bankrupt         below 44,025        (equity < 0)
 
-`trader_model` mirrors the trader's account in Python (liquidation_model.Book).
+`trader_model` mirrors the trader's account in Python (support.model.AccountBook).
 """
 import pytest
-from liquidation_model import MAKER_FEE, P0, TAKER_FEE, UNIT, WAD, Book
+from support.model import MAKER_FEE, P0, TAKER_FEE, UNIT, WAD, AccountBook as Book
 
 TRADER_DEPOSIT = 6_000
 

@@ -1,21 +1,21 @@
 """`liquidate(account, market, size)`: its guards, the takeover at the oracle price, the penalty
 (rounded up, split liquidator / vault, capped at the equity left) and the liquidator's margin."""
 import ape
-from liquidation_model import (
-    P0,
+from support.drivers import set_price
+from support.model import (
     LIQUIDATOR_SHARE,
     MAKER_FEE,
     MMR,
+    P0,
     PENALTY,
     TAKER_FEE,
     WAD,
-    Book,
+    AccountBook as Book,
     conservation_gap,
     fee,
     mul_div_up,
     notional,
     price,
-    set_price,
     tokens,
     value,
 )

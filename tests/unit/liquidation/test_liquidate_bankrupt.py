@@ -5,7 +5,8 @@ vault and is bounded by `keeper_reward`."""
 import copy
 
 import ape
-from liquidation_model import (
+from support.drivers import set_price
+from support.model import (
     INSURANCE_FEE_SHARE,
     KEEPER_REWARD,
     MAKER_FEE,
@@ -21,7 +22,6 @@ from liquidation_model import (
     mul_div_up,
     notional,
     price,
-    set_price,
     tokens,
     value,
     vault_cover,

@@ -3,19 +3,19 @@ keeper takes over all three at oracle prices; the residual is split across the l
 pro rata to their losses (each share rounded up, the last capped so they sum to the residual)
 and charged to each market's opposite side; the winning market is not charged."""
 import pytest
-from liquidation_model import (
+from support.drivers import set_price
+from support.model import (
     MAKER_FEE,
     MAX_COVER_RATIO,
     P0,
     SCALE,
     TAKER_FEE,
     WAD,
-    Book,
+    AccountBook as Book,
     ceil_div,
     conservation_gap,
     mul_div_up,
     price,
-    set_price,
     tokens,
 )
 

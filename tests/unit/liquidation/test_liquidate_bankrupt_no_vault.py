@@ -1,20 +1,20 @@
 """Without an insurance vault the waterfall starts at the haircut: nothing is asked of a vault,
 no keeper reward is paid, and the whole deficit is charged to the opposite side."""
 import pytest
-from liquidation_model import (
+from support.drivers import set_price
+from support.model import (
     MAKER_FEE,
     P0,
     SCALE,
     TAKER_FEE,
     WAD,
-    Book,
+    AccountBook as Book,
     ceil_div,
     conservation_gap,
     fee,
     mul_div_up,
     notional,
     price,
-    set_price,
     tokens,
 )
 

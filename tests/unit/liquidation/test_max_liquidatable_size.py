@@ -1,7 +1,8 @@
 """`max_liquidatable_size(account, market)`: the close factor (rounded up), the dust rule,
 0 when the account is healthy or bankrupt, and agreement with what `liquidate` accepts."""
 import ape
-from liquidation_model import (
+from support.drivers import set_price
+from support.model import (
     LIQUIDATOR_SHARE,
     P0,
     PENALTY,
@@ -10,7 +11,6 @@ from liquidation_model import (
     mul_div_up,
     notional,
     price,
-    set_price,
     tokens,
 )
 

@@ -221,3 +221,33 @@ def test_manifest_round_trip_and_existing_checks(tmp_path):
     assert check_existing(FakeChain(11155111, b""), path).blocks  # stale on a public chain: refuse
     (tmp_path / "junk.json").write_text("{}")
     assert check_existing(FakeChain(31337, b""), tmp_path / "junk.json").status == "unreadable"
+
+
+def test_scenarios_and_deploy_configs_share_the_unit_parsers():
+    """One set of parsers (simulation/units.py): a scenario's durations read like a config's."""
+    from simulation import deploy_config, scenario, units
+
+    assert deploy_config.parse_amount is units.parse_amount and parse_ratio is units.parse_ratio
+    assert scenario.ProtocolConfig(vault_cooldown="1h", max_price_age="2h").max_price_age == 7200
+    with pytest.raises(ValueError, match="expected a duration"):
+        scenario.ProtocolConfig(vault_cooldown="soon")
+
+
+def test_bounds_are_read_from_the_compiled_contracts():
+    """The registry's and the vault's bounds come from contracts/modules/constants.vy (through the
+    compiled ProtocolConstants lens), and the config enforces exactly those."""
+    import re
+
+    from simulation.protocol_constants import bounds
+
+    b = bounds()
+    source = (ROOT / "contracts" / "modules" / "constants.vy").read_text()
+    for name in ("MAX_FEE", "MAX_PRICE_AGE", "MAX_FUNDING_PERIOD", "MAX_COOLDOWN", "MAX_MARKETS"):
+        assert re.search(rf"^{name}: public\(constant\(uint256\)\) = ", source, re.M), name
+    assert b["WAD"] == WAD and b["MAX_MARKETS"] == 16 and b["MAX_FEE"] == 10**16
+    d = base()
+    d["markets"][0]["max_price_age"] = b["MAX_PRICE_AGE"] + 1
+    assert f"must be > 0 s and <= {b['MAX_PRICE_AGE']} s" in problems_of(d)
+    d = base()
+    d["insurance_vault"]["cooldown"] = b["MAX_COOLDOWN"]
+    parse_config(d, "edge.toml")  # the bound itself is allowed
