@@ -15,7 +15,7 @@ from .rpc import ChainUnreachable, RpcClient
 
 
 class AnvilNotFound(RuntimeError):
-    """No anvil binary in node_modules/.bin or on PATH."""
+    """No anvil binary in node_modules/@foundry-rs/anvil-<platform>/bin or on PATH."""
 
 
 def free_port() -> int:

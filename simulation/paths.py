@@ -33,14 +33,12 @@ def resolve_data_path(path: str | os.PathLike) -> Path:
 
 def find_anvil() -> str | None:
     """The project's anvil: the native binary of the npm package (node_modules/@foundry-rs/
-    anvil-<platform>/bin/anvil, no node wrapper in between), else node_modules/.bin/anvil, else
-    the one on PATH, else None."""
+    anvil-<platform>/bin/anvil), else the one on PATH, else None. Never node_modules/.bin/anvil:
+    that is a node wrapper which exits 0 whatever anvil did and leaves anvil running when killed."""
     import shutil
 
     for native in sorted((repo_root() / "node_modules" / "@foundry-rs").glob("anvil-*/bin/anvil")):
         if native.is_file() and os.access(native, os.X_OK):
             return str(native)
-    local = repo_root() / "node_modules" / ".bin" / "anvil"
-    if local.is_file() and os.access(local, os.X_OK):
-        return str(local)
-    return shutil.which("anvil")
+    found = shutil.which("anvil")
+    return None if found is None or "node_modules/.bin" in found else found

@@ -62,3 +62,20 @@ def test_ape_config_loads_quietly_with_the_filter():
     code = "import ape; ape.config.get_config('vyper')"
     assert "IncompleteFieldDefinitionWarning" in _python_with_pth(code, pth=False).stderr
     assert "IncompleteFieldDefinitionWarning" not in _python_with_pth(code).stderr
+
+
+def test_find_anvil_never_returns_the_node_wrapper(tmp_path, monkeypatch):
+    from simulation import paths
+
+    wrapper = tmp_path / "node_modules" / ".bin" / "anvil"
+    wrapper.parent.mkdir(parents=True)
+    wrapper.write_text("#!/bin/sh\nexit 0\n")
+    wrapper.chmod(0o755)
+    monkeypatch.setattr(paths, "repo_root", lambda: tmp_path)
+    monkeypatch.setenv("PATH", str(wrapper.parent))
+    assert paths.find_anvil() is None
+    native = tmp_path / "node_modules" / "@foundry-rs" / "anvil-linux-amd64" / "bin" / "anvil"
+    native.parent.mkdir(parents=True)
+    native.write_text("#!/bin/sh\nexit 1\n")
+    native.chmod(0o755)
+    assert paths.find_anvil() == str(native)
