@@ -62,10 +62,11 @@ def _env(node, manifest, **extra):
 
 def test_the_web3_example_trades(devnet, tmp_path):
     node, manifest = devnet
+    before = _maker_position(node, manifest)
     r = subprocess.run([sys.executable, "-c", readme_block("readme-web3-example")], cwd=tmp_path,
                        env=_env(node, manifest), capture_output=True, text=True, timeout=180)
     assert r.returncode == 0, r.stdout + r.stderr
-    assert f"maker {SIZE} taker {-SIZE}" in r.stdout
+    assert f"maker {before + SIZE} taker {-(before + SIZE)}" in r.stdout
 
 
 def test_signing_the_digest_with_personal_sign_is_refused(devnet):
@@ -90,8 +91,21 @@ def test_signing_the_digest_with_personal_sign_is_refused(devnet):
         ch.functions.trade(order, wrong, SIZE).call({"from": w3.eth.accounts[2]})
 
 
+def _maker_position(node, manifest):
+    import json
+
+    from web3 import Web3
+
+    m = json.loads(manifest.read_text())
+    w3 = Web3(Web3.HTTPProvider(node.url))
+    abi = json.loads((manifest.parent / m["contracts"]["Clearinghouse"]["abi"]).read_text())
+    ch = w3.eth.contract(address=m["clearinghouse"]["address"], abi=abi)
+    return ch.functions.position_size("0x70997970C51812dc3A010C7d01b50e0d17dc79C8", 0).call()
+
+
 def test_the_cast_example_trades(devnet, tmp_path):
     node, manifest = devnet
+    before = _maker_position(node, manifest)  # the web3 example may have traded on this devnet
     cast = find_cast()
     assert cast, "cast is not installed: run ./clawback setup (it installs @foundry-rs/cast from npm)"
     path = os.pathsep.join([str(Path(cast).parent), FOUNDRY_BIN, os.environ["PATH"]])
@@ -99,4 +113,5 @@ def test_the_cast_example_trades(devnet, tmp_path):
                        env=_env(node, manifest, PATH=path), capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stdout + r.stderr
     lines = r.stdout.split()
-    assert str(SIZE) == lines[0] and lines[-1] == "ok", r.stdout
+    assert lines[0] == str(before + SIZE) and lines[-1] == "ok", r.stdout
+    assert _maker_position(node, manifest) == before + SIZE
