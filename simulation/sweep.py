@@ -50,7 +50,8 @@ def _job(scenario_ref: str, sc_json: str, point: dict[str, Any], seed: int, bloc
     from .runner import run_scenario
 
     sc = Scenario.model_validate_json(sc_json).with_overrides(point)
-    row: dict[str, Any] = {"seed": seed, **point}
+    row: dict[str, Any] = {"seed": seed, **point, **{k: None for k in OUTCOME_KEYS}, "solvent": None,
+                           "violation": "", "error": ""}
     try:
         res = run_scenario(sc, scenario_ref=scenario_ref, seed=seed, blocks=blocks, chain=chain, out=Path(out),
                            progress=False, plots=False, overrides=point)
@@ -64,22 +65,26 @@ def _job(scenario_ref: str, sc_json: str, point: dict[str, Any], seed: int, bloc
     return row
 
 
-def run_sweep(scenario_ref: str, sc: Scenario, grid: dict[str, list[Any]], *, seeds: int, workers: int,
-              blocks: int | None, chain: str, out: Path) -> int:
-    """Run the sweep, write sweep.csv / sweep.json / sweep.png and print the table."""
-    out.mkdir(parents=True, exist_ok=True)
-    points = grid_points(grid)
-    for p in points:  # every value must validate before any worker starts
-        sc.with_overrides(p)
-    jobs = [(p, s) for p in points for s in range(1, seeds + 1)]
+def job_dir(out: Path, point: dict[str, Any], seed: int) -> Path:
+    """Where one (point, seed) run writes its files."""
+    return out / _slug(point) / f"seed{seed}"
+
+
+def run_jobs(scenario_ref: str, sc: Scenario, jobs: list[tuple[dict, int]], *, blocks: int | None, chain: str,
+             out: Path, workers: int, cluster: str | None = None, desc: str = "") -> list[dict]:
+    """Run every (point, seed) job, each in its own worker process with its own chain, and return one row
+    per job (seed, the point's params, OUTCOME_KEYS, solvent, violation, error, out), in completion order.
+    The only place sweeps, goal-seek and reports execute runs."""
+    if not jobs:
+        return []
     sc_json = sc.model_dump_json()
     workers = max(1, min(workers, len(jobs)))
     rows: list[dict[str, Any]] = []
     pool = ProcessPoolExecutor(max_workers=workers, initializer=_worker_init)
     try:
-        futs = [pool.submit(_job, scenario_ref, sc_json, p, s, blocks, chain, str(out / _slug(p) / f"seed{s}"))
+        futs = [pool.submit(_job, scenario_ref, sc_json, p, s, blocks, chain, str(job_dir(out, p, s)))
                 for p, s in jobs]
-        for f in tqdm(as_completed(futs), total=len(futs), desc=f"sweep {sc.name}", unit="run"):
+        for f in tqdm(as_completed(futs), total=len(futs), desc=desc or f"runs {sc.name}", unit="run"):
             rows.append(f.result())
     except BaseException:
         # Ctrl-C / SIGTERM / a crash: stop the workers (each stops its own anvil) and give up
@@ -88,6 +93,19 @@ def run_sweep(scenario_ref: str, sc: Scenario, grid: dict[str, list[Any]], *, se
         pool.shutdown(wait=True, cancel_futures=True)
         raise
     pool.shutdown(wait=True)
+    return rows
+
+
+def run_sweep(scenario_ref: str, sc: Scenario, grid: dict[str, list[Any]], *, seeds: int, workers: int,
+              blocks: int | None, chain: str, out: Path) -> int:
+    """Run the sweep, write sweep.csv / sweep.json / sweep.png and print the table."""
+    out.mkdir(parents=True, exist_ok=True)
+    points = grid_points(grid)
+    for p in points:  # every value must validate before any worker starts
+        sc.with_overrides(p)
+    jobs = [(p, s) for p in points for s in range(1, seeds + 1)]
+    rows = run_jobs(scenario_ref, sc, jobs, blocks=blocks, chain=chain, out=out, workers=workers,
+                    desc=f"sweep {sc.name}")
     keyorder = {(tuple(p.items()), s): i for i, (p, s) in enumerate(jobs)}
     rows.sort(key=lambda r: keyorder.get((tuple((k, r.get(k)) for k in grid), r["seed"]), 0))
     cols = ["seed", *grid, *OUTCOME_KEYS, "solvent", "violation", "error", "out"]
