@@ -30,7 +30,7 @@ def build_summary(sc: "Scenario", eng: "Engine", rec: "MetricsRecorder", account
     haircut_payers = sorted((a for a in accounts if a["haircut"] > 0), key=lambda a: -a["haircut"])
     top_reasons = sorted(eng.revert_reasons.items(), key=lambda kv: -kv[1])[:10]
     neg_final = rows[-1]["accounts_negative_equity"] if rows else 0
-    attacks = [n for n in eng.attack_notes]
+    attacks = [n for n in eng.agent_reports() if n.get("event") == "Attack"]
     race = None
     attacker = next((a.address for a in eng.agents if a.kind == "attacker"), None)
     if attacker:

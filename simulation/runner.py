@@ -10,7 +10,6 @@ from typing import Any
 
 from tqdm import tqdm
 
-from .agents import Attacker
 from .engine import Engine, open_chain
 from .metrics import MetricsRecorder
 from .report import build_summary
@@ -46,8 +45,8 @@ def account_table(engine: Engine) -> list[dict[str, Any]]:
     r = engine.readings
     kinds = {a.address: a.kind for a in engine.agents}
     for a in engine.agents:
-        if isinstance(a, Attacker):
-            kinds[a.maker_key.address] = "attacker"
+        for k in a.extra_keys():
+            kinds[k.address] = a.kind
     rows = []
     for addr in engine.accounts:
         acc = r.accounts.get(addr)
@@ -104,10 +103,8 @@ def run_scenario(sc: Scenario, *, scenario_ref: str, seed: int | None = None, bl
                     rec.note(eng.block, "Settled", account=e.args["account"], market=e.args["market"],
                              haircut=e.args["haircut"], funding=e.args["funding"])
         accounts = account_table(eng)
-        for a in eng.agents:
-            if isinstance(a, Attacker):
-                for n in eng.attack_notes:
-                    rec.note(n["block"], "Attack", **{k: v for k, v in n.items() if k != "block"})
+        for n in eng.agent_reports():
+            rec.note(n["block"], n.get("event", "AgentReport"), **{k: v for k, v in n.items() if k not in ("block", "event")})
         wall = time.perf_counter() - t_start
         summary = build_summary(sc, eng, rec, accounts, chain=chain, seed=seed, wall_s=wall, setup_s=t_setup,
                                 loop_s=loop_s, violation=violation)

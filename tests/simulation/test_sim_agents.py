@@ -7,7 +7,8 @@ from simulation.agents import (AccountView, BookEntry, Deposit, Liquidate, Liqui
                                RequestRedeem, Staker, Trade, VaultDeposit, VaultView, Withdraw, World)
 from simulation.agents.attacker import Attacker
 from simulation.keys import Order, derive_key, domain_separator, order_digest, recover
-from simulation.scenario import AttackerConfig, LiquidatorConfig, MarketMakerConfig, StakerConfig, TraderConfig
+from simulation.agents import (AttackerConfig, LiquidatorConfig, MarketMakerConfig, MomentumConfig, StakerConfig,
+                               TraderConfig)
 
 E18 = 10**18
 DOMAIN = domain_separator(31337, "0x5FbDB2315678afecb367f032d93F642f64180aa3")
@@ -53,7 +54,7 @@ def test_market_maker_widens_under_stress_and_withdraws_in_a_crash():
     assert stressed == pytest.approx(4 * calm)
     assert m.spread_for(world(history=(30_000, 27_000)), 0) is None
     (post,) = m.decide(world(price=27_000, history=(30_000, 27_000), accounts={m.address: healthy()}))
-    assert post.entries == []
+    assert post.entries == ()
 
 
 def test_market_maker_inventory_limit_quotes_only_the_reducing_side():
@@ -75,8 +76,10 @@ def test_order_book_best_price_first_and_no_self_trade():
 
 
 def trader(cls=NoiseTrader, **kw):
-    cfg = TraderConfig(**{"trade_prob": 1.0, "leverage": {"median": 5, "sigma": 0.0, "max": 9}, **kw})
-    return cls("t", derive_key(1, 3), np.random.default_rng(1), cfg, 10_000)
+    cfg = cls.config(**{"trade_prob": 1.0, "leverage": {"median": 5, "sigma": 0.0, "max": 9}, **kw})
+    t = cls("t", derive_key(1, 3), np.random.default_rng(1), cfg)
+    t.capital = 10_000
+    return t
 
 
 def book_with_quotes(price=30_000.0):
@@ -167,7 +170,7 @@ def test_staker_queues_after_drawdown_and_redeems_after_cooldown():
 
 def test_attacker_self_trade_is_signed_by_its_accomplice():
     a = Attacker("att", derive_key(1, 6), np.random.default_rng(0),
-                 AttackerConfig(enabled=True, self_trade_block=5, self_trade_premium=0.2), derive_key(1, 7))
+                 AttackerConfig(enabled=True, self_trade_block=5, self_trade_premium=0.2))
     setup = a.setup(world())
     assert any(isinstance(x, Deposit) and x.sender == a.maker_key.address for x in setup)
     (tr,) = a.decide(world(block=5, accounts={a.address: healthy()}))
