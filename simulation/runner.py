@@ -62,7 +62,8 @@ def account_table(engine: Engine) -> list[dict[str, Any]]:
 
 def run_scenario(sc: Scenario, *, scenario_ref: str, seed: int | None = None, blocks: int | None = None,
                  chain: str = "anvil", out: Path | str = "runs/default", progress: bool = True,
-                 plots: bool = True, overrides: dict[str, Any] | None = None) -> RunResult:
+                 plots: bool = True, overrides: dict[str, Any] | None = None, report: bool = False,
+                 argv: list[str] | None = None) -> RunResult:
     """Run `sc` and write metrics.csv, events.jsonl, summary.json, plots (and violation.json)."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -115,6 +116,7 @@ def run_scenario(sc: Scenario, *, scenario_ref: str, seed: int | None = None, bl
             fh.write(",".join(keys) + "\n")
             for a in accounts:
                 fh.write(",".join(str(a[k]) for k in keys) + "\n")
+    summary["overrides"] = dict(overrides or {})
     (out / "summary.json").write_text(json.dumps(summary, indent=2, default=str) + "\n")
     if violation:
         (out / "violation.json").write_text(json.dumps(violation, indent=2, default=str) + "\n")
@@ -123,4 +125,8 @@ def run_scenario(sc: Scenario, *, scenario_ref: str, seed: int | None = None, bl
         from .plots import plot_run
 
         paths = plot_run(out, rec.rows, rec.events, [m.name for m in sc.markets], accounts, sc.name)
+    if report:
+        from .markdown import run_report
+
+        paths.append(run_report(out, summary, sc, dict(overrides or {}), argv))
     return RunResult(summary, out, violation, paths)

@@ -31,7 +31,7 @@ def test_anvil_run_outputs_and_determinism(tmp_path, artifacts, anvil_bin, tiny)
 
 
 def test_embedded_matches_anvil(tmp_path, artifacts, anvil_bin, tiny):
-    sc = tiny.with_overrides({"blocks": 4})
+    sc = tiny.with_overrides({"blocks": 4, "prices.crash.block": 3})
     e = run_scenario(sc, scenario_ref="tiny", chain="embedded", out=tmp_path / "e", progress=False, plots=False)
     a = run_scenario(sc, scenario_ref="tiny", chain="anvil", out=tmp_path / "a", progress=False, plots=False)
     assert e.violation is None and len(metrics(tmp_path / "e")) == 5
