@@ -179,6 +179,7 @@ class Engine:
         self.withdrawals: dict[str, int] = {}
         self.haircuts: dict[str, int] = {}
         self._fn_cache: dict[tuple[str, str], Any] = {}
+        self.volume = 0.0                   # traded notional, whole tokens (turnover)
         self.turns: list[int] = []
 
     # ------------------------------------------------------------------------------------------
@@ -426,6 +427,8 @@ class Engine:
         events = notes + self._collect_events(results)
         flags.premature_redeems = self._premature_redeems(events, ts)
         self.impact.advance(b, self._taker_flow(events))
+        self.volume += sum(abs(e.args["maker_size"]) / WAD * e.args["price"] / WAD for e in events
+                           if e.name == "Trade" and e.contract == "Clearinghouse")
         self.block = b
         prev = self.readings
         cur = self.read(b, ts)
