@@ -93,16 +93,17 @@ def bisect(evaluate: Callable[[float], Probe], lo: float, hi: float, *, probes: 
     if not run(hi).met:
         return done, None, None
     if probes >= 2 and run(lo).met:
-        return done, lo, (lo, lo)
-    bad, good = lo, hi
+        return done, done[-1].value, (done[-1].value, done[-1].value)
+    bad, good = done[-1].value if len(done) > 1 else lo, done[0].value   # the values actually run
     while len(done) < probes:
         x = midpoint(bad, good, geometric, integer)
         if x in (bad, good):
             break
-        if run(x).met:
-            good = x
+        p = run(x)
+        if p.met:
+            good = p.value
         else:
-            bad = x
+            bad = p.value
     return done, good, (bad, good)
 
 

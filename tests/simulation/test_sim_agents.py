@@ -7,8 +7,7 @@ from simulation.agents import (AccountView, BookEntry, Deposit, Liquidate, Liqui
                                RequestRedeem, Staker, Trade, VaultDeposit, VaultView, Withdraw, World)
 from simulation.agents.attacker import Attacker
 from simulation.keys import Order, derive_key, domain_separator, order_digest, recover
-from simulation.agents import (AttackerConfig, LiquidatorConfig, MarketMakerConfig, MomentumConfig, StakerConfig,
-                               TraderConfig)
+from simulation.agents import AttackerConfig, LiquidatorConfig, MarketMakerConfig, StakerConfig
 
 E18 = 10**18
 DOMAIN = domain_separator(31337, "0x5FbDB2315678afecb367f032d93F642f64180aa3")

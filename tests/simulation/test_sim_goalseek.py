@@ -38,6 +38,19 @@ def test_bisection_geometric_integer_and_edges():
         bisect(always, 5, 5, probes=3)
 
 
+def test_the_answer_is_a_value_that_was_actually_run():
+    """Probes may round the value they run (6 significant digits); the answer is that value."""
+    runs = []
+
+    def evaluate(x):
+        v = float(f"{x:.6g}")
+        runs.append(v)
+        return Probe(v, max(0.0, 422_000 - v), v >= 422_000, 10, 0)
+
+    probes, answer, bracket = bisect(evaluate, 200_000, 4_000_000, probes=6)
+    assert answer in runs and bracket[0] in runs and any(p.value == answer and p.met for p in probes)
+
+
 def test_parse_target_and_probe_judgement():
     t = parse_target("p95 haircut = 0")
     assert t == Target("p95", "haircut", "=", 0.0) and str(t) == "p95 haircut = 0"

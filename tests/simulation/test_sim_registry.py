@@ -4,13 +4,12 @@ import ast
 import json
 from pathlib import Path
 
-import numpy as np
 import pytest
 from pydantic import Field
 
 from simulation.agents import REGISTRY, Agent, Approve, Deposit, Note, register
 from simulation.agents.registry import kinds_in_turn_order, unregister
-from simulation.scenario import Scenario, ScenarioError
+from simulation.scenario import Scenario
 from simulation.strict import Strict
 
 
