@@ -102,8 +102,8 @@ def build_parser() -> argparse.ArgumentParser:
             g.add_argument("--param", default="agents.protocol_fund.capital", metavar="PARAM",
                            help="the fund parameter (default agents.protocol_fund.capital: the protocol-owned, "
                                 "non-redeemable stake, in tokens)")
-            g.add_argument("--range", dest="span", default="0:2000000", metavar="LO:HI",
-                           help="search range in tokens (default 0:2000000)")
+            g.add_argument("--range", dest="span", default="10000:4000000", metavar="LO:HI",
+                           help="search range in tokens (default 10000:4000000, bisected geometrically)")
         g.add_argument("--seeds", default="10", metavar="N|A-B", help="seeds per probe (default 10: seeds 1..10)")
         g.add_argument("--probes", type=_count, default=6, help="most probes (runs of all seeds), default 6")
         g.add_argument("--set", action="append", metavar="PARAM=VALUE", dest="sets",
