@@ -17,7 +17,7 @@ def test_list(capsys):
     assert {"default", "covid-2020", "ftx-2022", "gbm-calm", "multi-market-crash"} <= set(names)
 
 
-@pytest.mark.parametrize("sub", ["run", "sweep", "bench"])
+@pytest.mark.parametrize("sub", ["run", "sweep", "bench", "params", "goal-seek", "size-fund"])
 def test_every_option_has_help(sub, capsys):
     with pytest.raises(SystemExit):
         cli.main([sub, "--help"])
