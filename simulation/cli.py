@@ -1,4 +1,4 @@
-"""`clawback-sim`: run, sweep, list and bench agent-based simulations against Clawback."""
+"""`clawback-sim`: run, sweep, goal-seek, list and bench agent-based simulations against Clawback."""
 from __future__ import annotations
 
 import argparse
@@ -61,13 +61,16 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--set", action="append", metavar="PARAM=VALUE", dest="sets",
                    help="override a scenario parameter by dotted path, e.g. agents.stakers.capital=500000 (repeatable)")
     r.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
+    r.add_argument("--force", action="store_true", help="write into an existing output folder")
     r.add_argument("--quiet", action="store_true", help="no progress bar")
 
     s = sub.add_parser("sweep", help="run seeds x a parameter grid in parallel and compare outcomes",
                        description="Run a scenario for several seeds and every combination of --set values, each in its "
                                    "own worker process with its own anvil; write sweep.csv and sweep.png.")
     s.add_argument("scenario", metavar="SCENARIO", help="a shipped scenario name or a path to a .toml file")
-    s.add_argument("--seeds", type=_count, required=True, help="number of seeds per grid point (seeds 1..N)")
+    s.add_argument("--seeds", required=True, metavar="N|A-B",
+                   help="seeds per grid point: N (seeds 1..N) or a range A-B; a range run into the folder of an "
+                        "earlier sweep extends it and the rows are merged")
     s.add_argument("--set", action="append", metavar="PARAM=V1,V2,...", dest="sets",
                    help="a parameter and the values to sweep, e.g. agents.stakers.capital=20000,60000 (repeatable)")
     s.add_argument("--workers", type=_count, default=2, help="parallel worker processes (default 2)")
@@ -75,6 +78,41 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--chain", default="anvil", metavar="anvil|embedded",
                    help="chain per worker: anvil (default, one per worker) or embedded")
     s.add_argument("--out", default=None, metavar="DIR", help="output folder (default: runs/sweep-SCENARIO)")
+    s.add_argument("--force", action="store_true", help="rerun (and replace) runs the output folder already has, "
+                                                        "or write into a folder that is not a sweep's")
+
+    pa = sub.add_parser("params", help="list every dotted parameter of a scenario and its value",
+                        description="List every parameter --set / --param accept (markets.*.KEY moves all markets).")
+    pa.add_argument("scenario", metavar="SCENARIO", help="a shipped scenario name or a path to a .toml file")
+
+    for name, what in (("goal-seek", "any parameter"), ("size-fund", "the insurance fund")):
+        g = sub.add_parser(name, help=f"smallest value of {what} that meets a target, e.g. 'p95 haircut = 0'",
+                           description="Bisection over a parameter: each probe runs a batch of seeds; prints the "
+                                       "smallest value meeting the target, with its confidence, and writes "
+                                       "goalseek.json, goalseek.png and report.md.")
+        g.add_argument("scenario", metavar="SCENARIO", help="a shipped scenario name or a path to a .toml file")
+        g.add_argument("--target", required=True, metavar="'STAT METRIC = V'",
+                       help="STAT: mean, max, pNN, esNN; METRIC: haircut, bad_debt, deficit, insurance, "
+                            "vault_drawdown; e.g. 'p95 haircut = 0'")
+        if name == "goal-seek":
+            g.add_argument("--param", required=True, metavar="PARAM",
+                           help="the dotted parameter to search, e.g. markets.*.mmr (see `params`)")
+            g.add_argument("--range", dest="span", required=True, metavar="LO:HI", help="search range, e.g. 0.01:0.2")
+        else:
+            g.add_argument("--param", default="agents.protocol_fund.capital", metavar="PARAM",
+                           help="the fund parameter (default agents.protocol_fund.capital: the protocol-owned, "
+                                "non-redeemable stake, in tokens)")
+            g.add_argument("--range", dest="span", default="10000:4000000", metavar="LO:HI",
+                           help="search range in tokens (default 10000:4000000, bisected geometrically)")
+        g.add_argument("--seeds", default="10", metavar="N|A-B", help="seeds per probe (default 10: seeds 1..10)")
+        g.add_argument("--probes", type=_count, default=6, help="most probes (runs of all seeds), default 6")
+        g.add_argument("--set", action="append", metavar="PARAM=VALUE", dest="sets",
+                       help="a fixed override for every run (repeatable)")
+        g.add_argument("--workers", type=_count, default=2, help="parallel worker processes (default 2)")
+        g.add_argument("--blocks", type=_count, default=None, help="blocks per run (default: the scenario's)")
+        g.add_argument("--chain", default="anvil", metavar="anvil|embedded", help="chain per worker (default anvil)")
+        g.add_argument("--out", default=None, metavar="DIR", help="output folder (default: runs/NAME-SCENARIO)")
+        g.add_argument("--force", action="store_true", help="write into an existing output folder")
 
     sub.add_parser("list", help="list the shipped scenarios, one line each",
                    description="List the shipped scenarios with their descriptions.")
@@ -107,38 +145,137 @@ def cmd_list() -> int:
     return 0
 
 
-def cmd_run(a: argparse.Namespace) -> int:
-    from .report import summary_table, verdict
-    from .runner import run_scenario
+def _taken(out: Path) -> bool:
+    return out.exists() and (not out.is_dir() or any(out.iterdir()))
+
+
+def claim_out(out: Path, force: bool, default: bool = False) -> Path:
+    """An output folder that does not exist yet (or is empty); an existing one only with --force. A
+    default folder (no --out) that exists is not overwritten: the run goes to a new sibling (-2, -3, ...)."""
+    if default and not force and _taken(out):
+        n = 2
+        while _taken(out.with_name(f"{out.name}-{n}")):
+            n += 1
+        return out.with_name(f"{out.name}-{n}")
+    if _taken(out) and not force:
+        raise ValueError(f"output folder {out} already exists (pass --force to write into it, or choose --out)")
+    return out
+
+
+def check_blocks(sc, blocks: int | None) -> None:
+    """A crash scheduled after the last simulated block is an error, not a quiet calm run."""
+    n = min(blocks, sc.effective_blocks()) if blocks else sc.effective_blocks()
+    c = sc.prices.crash
+    if c is not None and c.block > n:
+        from .scenario import ScenarioError
+
+        raise ScenarioError(f"the crash is scheduled at block {c.block}, after the last block ({n}): "
+                            f"raise --blocks or move prices.crash.block")
+
+
+def check_chain(chain: str) -> None:
+    """A --chain URL must answer before any run starts (a dead node is bad input, exit 2)."""
+    if chain.startswith(("http://", "https://")):
+        from .chain import RpcChain
+
+        RpcChain(chain).close()
+
+
+def load(a: argparse.Namespace, multi: bool = False):
     from .scenario import load_scenario
 
     sc = load_scenario(a.scenario)
-    overrides = _parse_sets(a.sets, multi=False)
+    overrides = _parse_sets(a.sets, multi=multi)
+    return sc, overrides
+
+
+def cmd_run(a: argparse.Namespace) -> int:
+    from .report import summary_table, verdict
+    from .runner import run_scenario
+
+    sc, overrides = load(a)
     if overrides:
         sc = sc.with_overrides(overrides)
+    check_blocks(sc, a.blocks)
     seed = sc.seed if a.seed is None else a.seed
-    out = Path(a.out) if a.out else Path("runs") / f"{sc.name}-seed{seed}"
+    out = claim_out(Path(a.out) if a.out else Path("runs") / f"{sc.name}-seed{seed}", a.force, default=not a.out)
     res = run_scenario(sc, scenario_ref=a.scenario, seed=seed, blocks=a.blocks, chain=a.chain, out=out,
-                       progress=not a.quiet, plots=not a.no_plots, overrides=overrides)
+                       progress=not a.quiet, plots=not a.no_plots, overrides=overrides, report=True,
+                       argv=a.argv)
     print(summary_table(res.summary))
     print()
     print(verdict(res.summary))
-    print(f"\nReport: {res.out}/ (summary.json, metrics.csv, events.jsonl, accounts.csv"
-          + (", " + ", ".join(p.name for p in res.plots) if res.plots else "") + ")")
+    print(f"\nReport: {res.out}/report.md (summary.json, metrics.csv, events.jsonl, accounts.csv"
+          + (", " + ", ".join(p.name for p in res.plots if p.suffix == ".png") if res.plots else "") + ")")
     if res.violation:
         print(f"violation.json written: {res.out / 'violation.json'}", file=sys.stderr)
     return res.exit_code
 
 
 def cmd_sweep(a: argparse.Namespace) -> int:
-    from .scenario import load_scenario
-    from .sweep import run_sweep
+    from .sweep import earlier_rows, parse_seeds, run_sweep
+
+    sc, grid = load(a, multi=True)
+    fixed = {k: v[0] for k, v in grid.items() if len(v) == 1}
+    grid = {k: v for k, v in grid.items() if len(v) > 1}
+    if fixed:
+        sc = sc.with_overrides(fixed)
+    sc.with_overrides({k: v[0] for k, v in grid.items()})  # validate names and first values early
+    for k, vals in grid.items():
+        for v in vals:
+            check_blocks(sc.with_overrides({k: v}), a.blocks)
+    check_blocks(sc, a.blocks)
+    seeds = parse_seeds(a.seeds)
+    out = Path(a.out) if a.out else Path("runs") / f"sweep-{sc.name}"
+    if not earlier_rows(out):
+        claim_out(out, a.force)
+    check_chain(a.chain)
+    return run_sweep(a.scenario, sc, grid, seeds=seeds, workers=a.workers, blocks=a.blocks, chain=a.chain, out=out,
+                     force=a.force, base_overrides=fixed, argv=a.argv, cluster=getattr(a, "cluster", None))
+
+
+def cmd_params(a: argparse.Namespace) -> int:
+    from .scenario import load_scenario, parameters
 
     sc = load_scenario(a.scenario)
-    grid = _parse_sets(a.sets, multi=True)
-    sc.with_overrides({k: v[0] for k, v in grid.items()})  # validate names and first values early
-    out = Path(a.out) if a.out else Path("runs") / f"sweep-{sc.name}"
-    return run_sweep(a.scenario, sc, grid, seeds=a.seeds, workers=a.workers, blocks=a.blocks, chain=a.chain, out=out)
+    rows = parameters(sc)
+    w = max(len(k) for k, _, _ in rows)
+    for k, v, d in rows:
+        print(f"{k.ljust(w)}  {str(v):<24} {d}".rstrip())
+    return 0
+
+
+def cmd_seek(a: argparse.Namespace) -> int:
+    from .goalseek import parse_target, seek
+    from .sweep import parse_seeds
+
+    sc, overrides = load(a)
+    if overrides:
+        sc = sc.with_overrides(overrides)
+    check_blocks(sc, a.blocks)
+    target = parse_target(a.target)
+    try:
+        lo, hi = (float(x) for x in a.span.split(":"))
+    except ValueError:
+        raise ValueError(f"--range expects LO:HI, got {a.span!r}") from None
+    seeds = parse_seeds(a.seeds)
+    out = claim_out(Path(a.out) if a.out else Path("runs") / f"{a.command}-{sc.name}", a.force, default=not a.out)
+    check_chain(a.chain)
+    print(f"{a.command} {sc.name}: smallest {a.param} in [{lo:g}, {hi:g}] with {target} "
+          f"({len(seeds)} seeds per probe, at most {a.probes} probes)")
+    res = seek(a.scenario, sc, a.param, target, lo=lo, hi=hi, seeds=seeds, probes=a.probes, blocks=a.blocks,
+               chain=a.chain, out=out, workers=a.workers, base_overrides=overrides, argv=a.argv)
+    if res.answer is None:
+        print(f"NOT MET within [{lo:g}, {hi:g}]: at {a.param} = {hi:g} the {target.stat} {target.metric} is "
+              f"{res.probes[0].statistic:,.2f}. Report: {out / 'report.md'}")
+        return 1
+    best = next(p for p in res.probes if p.value == res.answer)
+    plo, phi = best.exceed_ci
+    bracket = f" (fails at {res.bracket[0]:g})" if res.bracket and res.bracket[0] != res.answer else ""
+    print(f"ANSWER: {a.param} = {res.answer:g}{bracket} meets {target} on {best.n} seeds; "
+          f"P({target.metric} > {target.value:g}) = {best.exceed}/{best.n}, Wilson 95% CI {plo:.0%}-{phi:.0%}. "
+          f"Report: {out / 'report.md'}, plot: {out / 'goalseek.png'}")
+    return 0
 
 
 def cmd_bench(a: argparse.Namespace) -> int:
@@ -156,6 +293,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from .scenario import ScenarioError
 
     args = build_parser().parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)
     _install_sigterm()
     try:
         if args.command == "list":
@@ -166,6 +304,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_sweep(args)
         if args.command == "bench":
             return cmd_bench(args)
+        if args.command == "params":
+            return cmd_params(args)
+        if args.command in ("goal-seek", "size-fund"):
+            return cmd_seek(args)
     except (ScenarioError, AnvilNotFound, ChainUnreachable, ArtifactError, SimulationError, ValueError) as exc:
         print(f"clawback-sim: error: {exc}", file=sys.stderr)
         return EXIT_ERROR

@@ -10,14 +10,13 @@ import numpy as np
 
 from . import deployment as D
 from .abi import Artifacts, ContractType
-from .agents import (Agent, AccountView, Approve, Attacker, Deposit, Intent, Liquidate,
-                     LiquidateBankrupt, Liquidator, MarketMaker, MarketView, MomentumTrader, NoiseTrader,
-                     Note, OrderBook, Post, Redeem, RequestRedeem, Staker, Trade, VaultDeposit, VaultView,
-                     Withdraw, World)
+from .agents import Agent, AccountView, Intent, MarketView, OffchainContext, OrderBook, VaultView, World
+from .agents.registry import kinds_in_turn_order
 from .anvil import Anvil
 from .chain import CallError, Chain, ChainBackend, EmbeddedChain, RpcChain, Tx, TxResult
 from .invariants import AccountReading, BlockFlags, Event, InvariantChecker, Readings, Violation
-from .keys import Key, derive_key, domain_separator, encode_trade_args
+from .impact import ImpactModel
+from .keys import derive_key, domain_separator
 from .scenario import Scenario
 
 GENESIS_TS = 2_000_000_000  # fixed clock start: same scenario + seed -> same timestamps on any chain
@@ -152,9 +151,11 @@ class Engine:
         self.decimals = scenario.protocol.collateral_decimals
         self.paths = scenario.with_overrides({"blocks": self.blocks}).price_paths(self.seed) \
             if scenario.prices.model != "historical" else scenario.price_paths(self.seed)
-        self.true = self.paths.true[:, : self.blocks + 1]
-        self.blocks = self.true.shape[1] - 1
-        self.oracle = self.paths.oracle(scenario.prices.oracle_lag_blocks)[:, : self.blocks + 1]
+        self.exogenous = self.paths.true[:, : self.blocks + 1]
+        self.blocks = self.exogenous.shape[1] - 1
+        self.impact = ImpactModel(scenario.prices.impact, self.exogenous)
+        self.true = self.impact.true          # filled block by block as trading moves the price
+        self.lag = scenario.prices.oracle_lag_blocks
         self.book = OrderBook()
         self.agents: list[Agent] = []
         self.accounts: list[str] = []       # Clearinghouse accounts read every block
@@ -174,10 +175,12 @@ class Engine:
         self.p: Protocol | None = None
         self.deployment: D.Deployment | None = None
         self.redeem_requests: dict[str, int] = {}
-        self.attack_notes: list[dict] = []
         self.deposits: dict[str, int] = {}
         self.withdrawals: dict[str, int] = {}
         self.haircuts: dict[str, int] = {}
+        self._fn_cache: dict[tuple[str, str], Any] = {}
+        self.volume = 0.0                   # traded notional, whole tokens (turnover)
+        self.turns: list[int] = []
 
     # ------------------------------------------------------------------------------------------
     # setup
@@ -185,7 +188,7 @@ class Engine:
         if self.chain.latest_timestamp() < GENESIS_TS:
             self.chain.send_block([], GENESIS_TS)
         backend = ChainBackend(self.chain, self.artifacts)
-        cfg = deployment_config(self.sc, [float(x) for x in self.oracle[:, 0]])
+        cfg = deployment_config(self.sc, [float(x) for x in self.true[:, 0]])
         try:
             self.deployment = D.deploy_protocol(backend, cfg, network="simulation", local=True)
         except Exception as exc:  # noqa: BLE001
@@ -207,34 +210,19 @@ class Engine:
         return self.p
 
     def make_agents(self) -> list[Agent]:
-        ac = self.sc.agents
-        i = 0
-
-        def nk() -> tuple[Key, np.random.Generator]:
-            nonlocal i
-            i += 1
-            return derive_key(self.seed, i), np.random.default_rng([self.seed, i])
-
+        """One agent per instance of every registered kind, in turn order; each gets its own key and
+        RNG, numbered in that order (same scenario + seed -> same agents)."""
         agents: list[Agent] = []
-        for n in range(ac.market_makers.count):
-            k, r = nk()
-            agents.append(MarketMaker(f"mm{n}", k, r, ac.market_makers))
-        for n in range(ac.liquidators.count):
-            k, r = nk()
-            agents.append(Liquidator(f"liq{n}", k, r, ac.liquidators))
-        for cfg, cls, tag in ((ac.noise_traders, NoiseTrader, "noise"), (ac.momentum_traders, MomentumTrader, "mom")):
-            for n in range(cfg.count):
-                k, r = nk()
-                cap = float(cfg.capital * np.exp(0.5 * r.standard_normal() - 0.125))
-                agents.append(cls(f"{tag}{n}", k, r, cfg, round(cap, 2)))
-        for n in range(ac.stakers.count):
-            k, r = nk()
-            agents.append(Staker(f"staker{n}", k, r, ac.stakers))
-        if ac.attacker.enabled:
-            k, r = nk()
-            mk = derive_key(self.seed, 10_000, "attacker-maker")
-            agents.append(Attacker("attacker", k, r, ac.attacker, mk))
+        i = 0
+        for cls in kinds_in_turn_order():
+            cfg = self.sc.agents[cls.table]
+            n_inst = cls.instances(cfg)
+            for n in range(n_inst):
+                i += 1
+                name = cls.kind if n_inst == 1 and cls.table == cls.kind else f"{cls.kind}{n}"
+                agents.append(cls(name, derive_key(self.seed, i), np.random.default_rng([self.seed, i]), cfg))
         self.agents = agents
+        self.turns = sorted({a.turn for a in agents})
         return agents
 
     def setup(self) -> None:
@@ -243,37 +231,39 @@ class Engine:
         agents = self.make_agents()
         addrs: list[str] = []
         for a in agents:
-            addrs.append(a.address)
-            self.chain.add_key(a.key.private_key)
-            if isinstance(a, Attacker):
-                addrs.append(a.maker_key.address)
-                self.chain.add_key(a.maker_key.private_key)
+            for k in [a.key, *a.extra_keys()]:
+                addrs.append(k.address)
+                self.chain.add_key(k.private_key)
         self.chain.fund(addrs, 10**24)
-        self.accounts = [a.address for a in agents if a.trades_on_clearinghouse]
-        if any(isinstance(a, Attacker) and a.cfg.self_trade_block is not None for a in agents):
-            self.accounts += [a.maker_key.address for a in agents if isinstance(a, Attacker)]
+        self.accounts = [a.address for a in agents if a.margin_account]
+        self.accounts += [x for a in agents for x in a.extra_accounts()]
         self.all_addrs = addrs
-        # wallets matter to traders (top-ups) and the report; vault shares to stakers/attacker
-        self.wallet_addrs = [a.address for a in agents if isinstance(a, NoiseTrader)]
-        self.share_addrs = [a.address for a in agents if isinstance(a, (Staker, Attacker))]
+        self.wallet_addrs = [a.address for a in agents if a.wallet]
+        self.share_addrs = [a.address for a in agents if a.vault_shares]
         w = self.world(self.t0_next())
         intents = [(a, it) for a in agents for it in a.setup(w)]
         mint: dict[str, int] = {}
         for a, it in intents:
-            amount = getattr(it, "amount", 0) if isinstance(it, Deposit) else getattr(it, "assets", 0) \
-                if isinstance(it, VaultDeposit) else 0
-            if amount:
+            if it.funding:
                 who = it.sender or a.address
-                mint[who] = mint.get(who, 0) + amount
+                mint[who] = mint.get(who, 0) + it.funding
         dep = self.chain.default_sender
         txs = [Tx(dep, p.token, p.f_mint.encode(who, amt), gas=200_000, label="mint") for who, amt in mint.items()]
         self._send(txs, self.t0_next(), "setup mint", strict=True)
-        txs = [self.encode(a, it) for a, it in intents]
-        results = self._send([t for t in txs if t is not None], self.t0_next(), "setup", strict=True)
+        txs = [self.encode(a, it) for a, it in intents if not it.offchain]
+        results = self._send(txs, self.t0_next(), "setup", strict=True)
         self._collect_events(results)
         self.t0 = self.chain.latest_timestamp()
         self.readings = self.read(0, self.t0)
         self.index_history.append(np.array(self.readings.index_prices, dtype=float) / WAD)
+
+    def agent_reports(self) -> list[dict[str, Any]]:
+        """Every agent's own outcome records (e.g. the attacker's attempts), in agent order."""
+        return [dict(r, agent=a.name) for a in self.agents for r in a.reports]
+
+    def oracle_price(self, market: int, block: int) -> float:
+        """What the oracle publishes at `block`: the true price `oracle_lag_blocks` earlier."""
+        return float(self.true[market, max(0, block - self.lag)])
 
     def t0_next(self) -> int:
         return self.chain.latest_timestamp() + 1
@@ -287,39 +277,17 @@ class Engine:
 
     # ------------------------------------------------------------------------------------------
     # intents -> transactions
-    def encode(self, agent: Agent, it: Intent) -> Tx | None:
+    def encode(self, agent: Agent, it: Intent) -> Tx:
+        """The one generic encoder: an intent names its target role, function and arguments."""
         p = self.p
         sender = it.sender or agent.address
-        if isinstance(it, (Post, Note)):
-            return None
-        if isinstance(it, Approve):
-            spender = p.ch if it.spender == "clearinghouse" else p.vault
-            return Tx(sender, p.token, p.f_approve.encode(spender, it.amount), gas=100_000, label="approve",
-                      agent=agent.name, meta=it)
-        if isinstance(it, Deposit):
-            return Tx(sender, p.ch, p.f_deposit.encode(it.amount), gas=it.gas, label="deposit", agent=agent.name, meta=it)
-        if isinstance(it, Withdraw):
-            return Tx(sender, p.ch, p.f_withdraw.encode(it.amount), gas=it.gas, label="withdraw", agent=agent.name, meta=it)
-        if isinstance(it, Trade):
-            e = it.entry
-            return Tx(sender, p.ch, p.f_trade.selector + encode_trade_args(e.order, e.signature, it.fill_size), gas=it.gas,
-                      label="trade", agent=agent.name, meta=it)
-        if isinstance(it, Liquidate):
-            return Tx(sender, p.ch, p.f_liq.encode(it.account, it.market, it.size), gas=it.gas,
-                      label="liquidate", agent=agent.name, meta=it)
-        if isinstance(it, LiquidateBankrupt):
-            return Tx(sender, p.ch, p.f_liqb.encode(it.account), gas=it.gas, label="liquidate_bankrupt",
-                      agent=agent.name, meta=it)
-        if isinstance(it, VaultDeposit):
-            return Tx(sender, p.vault, p.f_v_deposit.encode(it.assets, sender), gas=it.gas, label="vault_deposit",
-                      agent=agent.name, meta=it)
-        if isinstance(it, RequestRedeem):
-            return Tx(sender, p.vault, p.f_v_request.encode(it.shares), gas=it.gas, label="request_redeem",
-                      agent=agent.name, meta=it)
-        if isinstance(it, Redeem):
-            return Tx(sender, p.vault, p.f_v_redeem.encode(it.shares, sender, sender), gas=it.gas, label="redeem",
-                      agent=agent.name, meta=it)
-        raise TypeError(f"unknown intent {type(it).__name__}")
+        addresses = {"clearinghouse": p.ch, "vault": p.vault, "token": p.token}
+        contract = {"clearinghouse": p.CH, "vault": p.IV, "token": p.TOK}[it.target]
+        spec = self._fn_cache.get((it.target, it.fn))
+        if spec is None:
+            spec = self._fn_cache[(it.target, it.fn)] = contract.fn(it.fn)
+        return Tx(sender, addresses[it.target], it.calldata(spec, sender, addresses), gas=it.gas, label=it.label,
+                  agent=agent.name, meta=it)
 
     # ------------------------------------------------------------------------------------------
     # reads
@@ -385,14 +353,23 @@ class Engine:
 
     # ------------------------------------------------------------------------------------------
     # the block loop
+    def market_views(self, index_prices: Sequence[int], open_interest: Sequence[int]) -> list[MarketView]:
+        p = self.sc.protocol
+        depth = self.impact.depth(self.block)
+        coef = self.sc.prices.impact.coef if self.impact.active else 0.0
+        return [MarketView(int(index_prices[m]), int(open_interest[m]), mk.imr, mk.mmr,
+                           p.liquidation_penalty if p.liquidation_penalty is not None else mk.mmr / 2,
+                           p.liquidator_share if p.liquidator_share is not None else 0.5, float(depth[m]), coef)
+                for m, mk in enumerate(self.sc.markets)]
+
     def world(self, ts: int) -> World:
         r = self.readings
-        M = len(self.sc.markets)
         if r is None:
-            markets = [MarketView(int(self.oracle[m, 0] * WAD), 0, mk.imr, mk.mmr) for m, mk in enumerate(self.sc.markets)]
+            M = len(self.sc.markets)
+            markets = self.market_views([int(self.true[m, 0] * WAD) for m in range(M)], [0] * M)
             return World(0, ts, self.sc.block_time, markets, {}, {}, VaultView(), [], self.book,
                          getattr(self, "domain", b"\x00" * 32), self.decimals, {}, getattr(self, "cooldown", 0))
-        markets = [MarketView(r.index_prices[m], r.open_interest[m], mk.imr, mk.mmr) for m, mk in enumerate(self.sc.markets)]
+        markets = self.market_views(r.index_prices, r.open_interest)
         accounts = {a: AccountView(v.collateral, v.equity, v.initial_margin, v.maintenance_margin, v.positions)
                     for a, v in r.accounts.items()}
         vault = VaultView(r.vault_total_assets, r.vault_total_supply, r.share_price, r.vault_shares)
@@ -408,29 +385,24 @@ class Engine:
         self.book.expire(ts)
         dep = self.chain.default_sender
         # oracle first: agents act on the last block's prices, the block executes at the new ones
-        txs: list[Tx] = [Tx(dep, p.feeds[m], p.f_set_answer.encode(int(round(self.oracle[m, b] * 10**self.sc.protocol.feed_decimals))),
-                            gas=150_000, label="oracle") for m in range(len(p.feeds))]
+        txs: list[Tx] = [self._oracle_tx(m, b) for m in range(len(p.feeds))]
         every = self.sc.protocol.sweep_fees_every
         if every and b % every == 0:
             txs.append(Tx(dep, p.ch, p.f_sweep.encode(), gas=500_000, label="sweep_fees"))
-        makers = [a for a in self.agents if isinstance(a, MarketMaker)]
-        liqs = [a for a in self.agents if isinstance(a, Liquidator)]
-        traders = [a for a in self.agents if isinstance(a, NoiseTrader)]
-        others = [a for a in self.agents if isinstance(a, (Staker, Attacker))]
-        self.rng.shuffle(liqs)
-        self.rng.shuffle(traders)
-        notes: list[Event] = []
-        for group in (makers, liqs, traders, others):
+        ctx = OffchainContext(self.book)
+        for turn in self.turns:
+            group = [a for a in self.agents if a.turn == turn]
+            if any(a.shuffled for a in group):
+                self.rng.shuffle(group)
             for a in group:
                 for it in a.decide(w):
-                    if isinstance(it, Post):
-                        self.book.replace(a.address, it.entries)
-                    elif isinstance(it, Note):
-                        notes.append(Event(it.kind, it.data, agent=a.name))
+                    if it.offchain:
+                        it.apply(ctx, a)
                     else:
                         tx = self.encode(a, it)
                         tx.meta = (a, it)
                         txs.append(tx)
+        notes = [Event(kind, data, agent=name) for name, kind, data in ctx.notes]
         results = self.chain.send_block(txs, ts)
         sent = reverted = 0
         reasons: dict[str, int] = {}
@@ -449,18 +421,14 @@ class Engine:
                     reasons[key] = reasons.get(key, 0) + 1
             elif not r.ok:
                 raise SimulationError(f"oracle update reverted at block {b}: {r.reason}")
-            if meta:
+            if isinstance(meta, tuple):
                 agent, it = meta
                 agent.on_result(it, r.ok, r.reason, w)
-                if isinstance(it, RequestRedeem) and r.ok:
-                    self.redeem_requests[r.tx.sender] = ts
-                if isinstance(it, Redeem) and r.ok:
-                    req = self.redeem_requests.get(r.tx.sender)
-                    if req is None or ts < req + self.cooldown:
-                        flags.premature_redeems.append(r.tx.sender)
-                if isinstance(agent, Attacker) and isinstance(it, (Trade, Redeem, RequestRedeem)):
-                    self.attack_notes.append({"block": b, "action": r.tx.label, "succeeded": r.ok, "reason": r.reason})
         events = notes + self._collect_events(results)
+        flags.premature_redeems = self._premature_redeems(events, ts)
+        self.impact.advance(b, self._taker_flow(events))
+        self.volume += sum(abs(e.args["maker_size"]) / WAD * e.args["price"] / WAD for e in events
+                           if e.name == "Trade" and e.contract == "Clearinghouse")
         self.block = b
         prev = self.readings
         cur = self.read(b, ts)
@@ -475,6 +443,33 @@ class Engine:
         for k, v in reasons.items():
             self.revert_reasons[k] = self.revert_reasons.get(k, 0) + v
         return BlockOutcome(b, cur, events, sent, reverted, reasons, violations)
+
+    def _oracle_tx(self, market: int, block: int) -> Tx:
+        px = int(round(self.oracle_price(market, block) * 10**self.sc.protocol.feed_decimals))
+        return Tx(self.chain.default_sender, self.p.feeds[market], self.p.f_set_answer.encode(px), gas=150_000,
+                  label="oracle")
+
+    def _taker_flow(self, events: Sequence[Event]) -> np.ndarray:
+        """Net taker flow per market in the block, notional tokens (taker buys > 0)."""
+        flow = np.zeros(len(self.sc.markets))
+        for e in events:
+            if e.name == "Trade" and e.contract == "Clearinghouse":
+                flow[e.args["market"]] -= e.args["maker_size"] / WAD * e.args["price"] / WAD
+        return flow
+
+    def _premature_redeems(self, events: Sequence[Event], ts: int) -> list[str]:
+        """Owners whose redemption settled before its cooldown (from the vault's own events)."""
+        early = []
+        for e in events:
+            if e.contract != "InsuranceVault":
+                continue
+            if e.name == "RedeemRequested":
+                self.redeem_requests[e.args["owner"]] = ts
+            elif e.name == "RedeemSettled":
+                req = self.redeem_requests.get(e.args["owner"])
+                if req is None or ts < req + self.cooldown:
+                    early.append(e.args["owner"])
+        return early
 
     def _collect_events(self, results: Sequence[TxResult]) -> list[Event]:
         out = []
@@ -509,8 +504,7 @@ class Engine:
         p = self.p
         ts = self.t0 + (self.block + 1) * self.sc.block_time
         dep = self.chain.default_sender
-        txs = [Tx(dep, p.feeds[m], p.f_set_answer.encode(int(round(self.oracle[m, self.block] * 10**self.sc.protocol.feed_decimals))),
-                  gas=150_000, label="oracle") for m in range(len(p.feeds))]
+        txs = [self._oracle_tx(m, self.block) for m in range(len(p.feeds))]
         txs += [Tx(dep, p.ch, p.f_settle.encode(a), gas=1_000_000, label="settle") for a in self.accounts]
         results = self.chain.send_block(txs, ts)
         return self._collect_events(results)

@@ -1,4 +1,4 @@
-"""Locations of the repository, its compiled artifacts, shipped scenarios and shared data."""
+"""Locations of the repository, its compiled artifacts, shipped scenarios and data files."""
 from __future__ import annotations
 
 import os
@@ -6,6 +6,7 @@ from pathlib import Path
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 SCENARIO_DIR = PACKAGE_DIR / "scenarios"
+DATA_DIR = PACKAGE_DIR / "data"
 
 
 def repo_root() -> Path:
@@ -26,9 +27,15 @@ def build_manifest() -> Path:
 
 
 def resolve_data_path(path: str | os.PathLike) -> Path:
-    """Resolve a data path from a scenario: absolute, else relative to the repo root."""
+    """Resolve a data path from a scenario: absolute as is; a bare file name in the package's data
+    folder (simulation/data/, shipped as package data); any other relative path from the current
+    directory."""
     p = Path(path)
-    return p if p.is_absolute() else (repo_root() / p).resolve()
+    if p.is_absolute():
+        return p
+    if len(p.parts) == 1:
+        return DATA_DIR / p
+    return (Path.cwd() / p).resolve()
 
 
 def find_anvil() -> str | None:

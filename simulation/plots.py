@@ -93,3 +93,80 @@ def plot_run(out: Path, rows: Sequence[dict[str, Any]], events: Sequence[dict[st
     plt.close(fig)
     paths.append(p)
     return paths
+
+
+# -- sweep plots ----------------------------------------------------------------------------------
+
+def _points(rows: Sequence[dict[str, Any]], params: Sequence[str]) -> dict[tuple, list[dict[str, Any]]]:
+    from .stats import group_rows
+
+    return group_rows(rows, params)
+
+
+def _label(params: Sequence[str], key: tuple) -> str:
+    return ", ".join(f"{p.split('.')[-1]}={v}" for p, v in zip(params, key)) or "all seeds"
+
+
+def plot_cdf(path: Path, rows: Sequence[dict[str, Any]], params: Sequence[str], title: str) -> Path:
+    """Empirical CDF over seeds of the haircut, the deficit and the bad debt, one line per grid point."""
+    import numpy as np
+
+    from .stats import metric_values
+
+    fig, axes = plt.subplots(1, 3, figsize=(14, 4))
+    for ax, metric in zip(axes, ("deficit", "haircut", "bad_debt")):
+        for key, rs in _points(rows, params).items():
+            v = np.sort(metric_values(rs, metric))
+            if len(v):
+                ax.step(v, np.arange(1, len(v) + 1) / len(v), where="post", label=_label(params, key))
+        ax.set_xlabel(f"{metric} (tokens)")
+        ax.set_ylabel("share of seeds <= x")
+        ax.set_title(f"{title}: CDF of {metric}")
+        ax.grid(alpha=0.3)
+    axes[0].legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def plot_fan(path: Path, rows: Sequence[dict[str, Any]], params: Sequence[str], title: str) -> Path | None:
+    """Fan chart: per block, the p5-p95 and p25-p75 bands over seeds of the cumulative deficit and
+    socialized loss, for the first and last grid point (read from each run's metrics.csv)."""
+    import csv
+
+    import numpy as np
+
+    groups = list(_points(rows, params).items())
+    picks = groups if len(groups) <= 2 else [groups[0], groups[-1]]
+    fig, axes = plt.subplots(1, 2, figsize=(13, 4))
+    drew = False
+    for (key, rs), color in zip(picks, ("tab:blue", "tab:red")):
+        for ax, col in zip(axes, ("deficit_cum", "socialized_loss_cum")):
+            series = []
+            for r in rs:
+                f = Path(str(r.get("out", ""))) / "metrics.csv"
+                if not f.is_file():
+                    continue
+                with open(f, newline="") as fh:
+                    series.append([float(x[col]) for x in csv.DictReader(fh)])
+            if not series:
+                continue
+            n = min(len(s) for s in series)
+            a = np.array([s[:n] for s in series])
+            x = np.arange(n)
+            ax.fill_between(x, np.percentile(a, 5, axis=0), np.percentile(a, 95, axis=0), color=color, alpha=0.15)
+            ax.fill_between(x, np.percentile(a, 25, axis=0), np.percentile(a, 75, axis=0), color=color, alpha=0.3)
+            ax.plot(x, np.median(a, axis=0), color=color, label=f"{_label(params, key)} (median, 50/90 % bands)")
+            ax.set_title(f"{title}: {col.replace('_cum', '')} (cumulative)")
+            ax.set_xlabel("block")
+            ax.set_ylabel("tokens")
+            drew = True
+    if not drew:
+        plt.close(fig)
+        return None
+    axes[0].legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path

@@ -116,21 +116,42 @@ class DailyBar:
     close: float
 
 
+class DataFileError(ValueError):
+    """A price data file is missing or malformed (one line, names the file)."""
+
+
+BAR_COLUMNS = ("open", "close", "unix_timestamp", "high", "low")
+
+
 def load_daily_bars(path: Path, start: date, end: date) -> list[DailyBar]:
     """Daily OHLC bars from the btcusd csv (timestamp,open,close,volume,unix_timestamp,high,low),
-    inclusive date range."""
+    inclusive date range. A missing or malformed file raises DataFileError."""
     bars = []
-    with open(path, newline="") as fh:
-        for row in csv.DictReader(fh):
-            d = datetime.fromtimestamp(int(float(row["unix_timestamp"])), tz=timezone.utc).date()
-            if start <= d <= end:
-                o, c = float(row["open"]), float(row["close"])
-                h = max(float(row["high"]), o, c)
-                lo = min(float(row["low"]), o, c)
-                bars.append(DailyBar(d, o, h, lo, c))
+    try:
+        with open(path, newline="") as fh:
+            reader = csv.DictReader(fh)
+            missing = [c for c in BAR_COLUMNS if c not in (reader.fieldnames or ())]
+            if missing:
+                raise DataFileError(f"price data {path}: malformed, missing column(s) {', '.join(missing)}")
+            for n, row in enumerate(reader, start=2):
+                try:
+                    d = datetime.fromtimestamp(int(float(row["unix_timestamp"])), tz=timezone.utc).date()
+                    if start <= d <= end:
+                        o, c = float(row["open"]), float(row["close"])
+                        h = max(float(row["high"]), o, c)
+                        lo = min(float(row["low"]), o, c)
+                        if not (lo > 0 and np.isfinite(h)):
+                            raise ValueError("non-positive price")
+                        bars.append(DailyBar(d, o, h, lo, c))
+                except (TypeError, ValueError, OverflowError) as exc:
+                    raise DataFileError(f"price data {path}: malformed line {n} ({exc})") from None
+    except FileNotFoundError:
+        raise DataFileError(f"price data file not found: {path}") from None
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise DataFileError(f"price data {path}: unreadable ({exc})") from None
     bars.sort(key=lambda b: b.day)
     if not bars:
-        raise ValueError(f"no data in {path} between {start} and {end}")
+        raise DataFileError(f"price data {path}: no data between {start} and {end}")
     return bars
 
 

@@ -30,7 +30,7 @@ def build_summary(sc: "Scenario", eng: "Engine", rec: "MetricsRecorder", account
     haircut_payers = sorted((a for a in accounts if a["haircut"] > 0), key=lambda a: -a["haircut"])
     top_reasons = sorted(eng.revert_reasons.items(), key=lambda kv: -kv[1])[:10]
     neg_final = rows[-1]["accounts_negative_equity"] if rows else 0
-    attacks = [n for n in eng.attack_notes]
+    attacks = [n for n in eng.agent_reports() if n.get("event") == "Attack"]
     race = None
     attacker = next((a.address for a in eng.agents if a.kind == "attacker"), None)
     if attacker:
@@ -42,8 +42,16 @@ def build_summary(sc: "Scenario", eng: "Engine", rec: "MetricsRecorder", account
                     "redeemed_block": done[0]["block"] if done else None,
                     "redeemed": done[0]["assets"] / d if done else None,
                     "forfeited": done[0]["forfeited"] / d if done else None}
+    names = [m.name for m in sc.markets]
+    oi_notional = [sum(r[f"open_interest_{n}"] * r[f"oracle_{n}"] for n in names) for r in rows]
+    mean_oi = sum(oi_notional) / len(oi_notional) if oi_notional else 0.0
+    days = eng.block * sc.block_time / 86400
     return {
         "scenario": sc.name,
+        "traded_notional": round(eng.volume, 2),
+        "mean_open_interest_notional": round(mean_oi, 2),
+        "turnover_per_day": round(eng.volume / mean_oi / days, 3) if mean_oi and days else None,
+        "insurance_to_open_interest": round(assets[0] / mean_oi, 5) if mean_oi and assets else None,
         "description": sc.description,
         "seed": seed,
         "chain": chain,
@@ -168,6 +176,8 @@ def summary_table(s: dict[str, Any]) -> str:
         ("share price start/min/last", f"{s['share_price_start']:.6f} / {s['share_price_min']:.6f} / {s['share_price_end']:.6f}"
                                        + ("  (all stakers left)" if s.get("vault_emptied") else "")),
         ("max pending deficit", f"{s['max_pending_deficit']:,.2f} (negative-equity stretch {s['max_blocks_negative_equity']} blocks)"),
+        ("turnover / insurance", f"{s.get('turnover_per_day') or 0:.2f} x open interest per day; vault "
+                                 f"{100 * (s.get('insurance_to_open_interest') or 0):.2f} % of mean open interest"),
         ("invariants", s["invariants"]),
     ]
     w = max(len(k) for k, _ in rows)

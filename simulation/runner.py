@@ -10,7 +10,6 @@ from typing import Any
 
 from tqdm import tqdm
 
-from .agents import Attacker
 from .engine import Engine, open_chain
 from .metrics import MetricsRecorder
 from .report import build_summary
@@ -46,8 +45,8 @@ def account_table(engine: Engine) -> list[dict[str, Any]]:
     r = engine.readings
     kinds = {a.address: a.kind for a in engine.agents}
     for a in engine.agents:
-        if isinstance(a, Attacker):
-            kinds[a.maker_key.address] = "attacker"
+        for k in a.extra_keys():
+            kinds[k.address] = a.kind
     rows = []
     for addr in engine.accounts:
         acc = r.accounts.get(addr)
@@ -63,7 +62,8 @@ def account_table(engine: Engine) -> list[dict[str, Any]]:
 
 def run_scenario(sc: Scenario, *, scenario_ref: str, seed: int | None = None, blocks: int | None = None,
                  chain: str = "anvil", out: Path | str = "runs/default", progress: bool = True,
-                 plots: bool = True, overrides: dict[str, Any] | None = None) -> RunResult:
+                 plots: bool = True, overrides: dict[str, Any] | None = None, report: bool = False,
+                 argv: list[str] | None = None) -> RunResult:
     """Run `sc` and write metrics.csv, events.jsonl, summary.json, plots (and violation.json)."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -104,10 +104,8 @@ def run_scenario(sc: Scenario, *, scenario_ref: str, seed: int | None = None, bl
                     rec.note(eng.block, "Settled", account=e.args["account"], market=e.args["market"],
                              haircut=e.args["haircut"], funding=e.args["funding"])
         accounts = account_table(eng)
-        for a in eng.agents:
-            if isinstance(a, Attacker):
-                for n in eng.attack_notes:
-                    rec.note(n["block"], "Attack", **{k: v for k, v in n.items() if k != "block"})
+        for n in eng.agent_reports():
+            rec.note(n["block"], n.get("event", "AgentReport"), **{k: v for k, v in n.items() if k not in ("block", "event")})
         wall = time.perf_counter() - t_start
         summary = build_summary(sc, eng, rec, accounts, chain=chain, seed=seed, wall_s=wall, setup_s=t_setup,
                                 loop_s=loop_s, violation=violation)
@@ -118,6 +116,7 @@ def run_scenario(sc: Scenario, *, scenario_ref: str, seed: int | None = None, bl
             fh.write(",".join(keys) + "\n")
             for a in accounts:
                 fh.write(",".join(str(a[k]) for k in keys) + "\n")
+    summary["overrides"] = dict(overrides or {})
     (out / "summary.json").write_text(json.dumps(summary, indent=2, default=str) + "\n")
     if violation:
         (out / "violation.json").write_text(json.dumps(violation, indent=2, default=str) + "\n")
@@ -126,4 +125,8 @@ def run_scenario(sc: Scenario, *, scenario_ref: str, seed: int | None = None, bl
         from .plots import plot_run
 
         paths = plot_run(out, rec.rows, rec.events, [m.name for m in sc.markets], accounts, sc.name)
+    if report:
+        from .markdown import run_report
+
+        paths.append(run_report(out, summary, sc, dict(overrides or {}), argv))
     return RunResult(summary, out, violation, paths)

@@ -5,12 +5,15 @@ from __future__ import annotations
 import tomllib
 from datetime import date
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (AfterValidator, BeforeValidator, Field, ValidationError, field_validator,
+                      model_validator)
 
+from . import agents as _agents  # noqa: F401  (importing the package registers every agent kind)
 from . import prices as P
+from .impact import ImpactConfig
 from .paths import SCENARIO_DIR, resolve_data_path
 from .units import Duration
 
@@ -19,8 +22,7 @@ class ScenarioError(ValueError):
     """A scenario file is missing, unreadable or invalid (one clear line)."""
 
 
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=False)
+from .strict import Strict  # noqa: E402  (re-exported: the base of every config model)
 
 
 class MarketConfig(Strict):
@@ -47,7 +49,7 @@ class CrashConfig(Strict):
 
 
 class HistoricalConfig(Strict):
-    file: str = "../shared/data/btcusd_daily.csv"
+    file: str = "btcusd_daily.csv"
     start: date
     end: date
     blocks_per_day: int = Field(48, ge=4)
@@ -71,6 +73,8 @@ class PriceConfig(Strict):
     crash: CrashConfig | None = None
     historical: HistoricalConfig | None = None
     oracle_lag_blocks: int = Field(1, ge=0)
+    impact: ImpactConfig = Field(default_factory=ImpactConfig,
+                                 description="how trading moves the true price (model = none: a fixed path)")
 
     @model_validator(mode="after")
     def _hist(self):
@@ -99,71 +103,37 @@ class ProtocolConfig(Strict):
     sweep_fees_every: int = Field(10, ge=0, description="blocks between sweep_fees() calls by the protocol keeper (0: never)")
 
 
-class LeverageConfig(Strict):
-    """Lognormal leverage distribution, capped."""
+def _agent_tables(value: Any) -> dict[str, Any]:
+    """[agents]: one table per registered kind (simulation.agents.registry), each validated by that
+    kind's own config model; a missing table takes the kind's defaults."""
+    from .agents.registry import REGISTRY, by_table
 
-    median: float = Field(3.0, gt=0)
-    sigma: float = Field(0.5, ge=0)
-    max: float = Field(9.0, gt=0)
-
-
-class MarketMakerConfig(Strict):
-    count: int = Field(2, ge=0)
-    capital: float = Field(2_000_000, gt=0)
-    spread_bps: float = Field(10, ge=0)
-    levels: int = Field(3, ge=1)
-    level_step_bps: float = Field(10, ge=0)
-    quote_notional: float = Field(50_000, gt=0, description="notional per level")
-    max_inventory_notional: float = Field(2_000_000, gt=0)
-    stress_return: float = Field(0.01, gt=0, description="|1-block return| that counts as stress")
-    stress_widen: float = Field(4.0, ge=1, description="spread multiplier under stress")
-    withdraw_return: float = Field(0.04, gt=0, description="|return| at which quotes are pulled")
-    order_ttl_blocks: int = Field(2, ge=1)
+    value = dict(value or {})
+    unknown = [t for t in value if by_table(t) is None]
+    if unknown:
+        raise ValueError(f"unknown agent table(s) {', '.join(unknown)} (kinds: "
+                         f"{', '.join(sorted(c.table for c in REGISTRY.values()))})")
+    out = {}
+    for cls in REGISTRY.values():
+        v = value.get(cls.table)
+        try:
+            out[cls.table] = v if isinstance(v, cls.config) else cls.config.model_validate(v or {})
+        except ValidationError as exc:  # keep the full dotted location in the one-line message
+            raise ValueError("." + cls.table + "." + _one_line(exc)) from None
+    return out
 
 
-class TraderConfig(Strict):
-    count: int = Field(20, ge=0)
-    capital: float = Field(20_000, gt=0, description="mean deposit (lognormal across traders)")
-    leverage: LeverageConfig = LeverageConfig()
-    trade_prob: float = Field(0.2, ge=0, le=1)
-    take_profit: float = Field(0.3, gt=0, description="close when PnL/margin reaches this")
-    stop_loss: float | None = Field(None, gt=0, description="close when loss/margin reaches this (None: hold)")
-    close_prob: float = Field(0.02, ge=0, le=1)
-    withdraw_prob: float = Field(0.3, ge=0, le=1, description="withdraw profits when flat")
-    lookback: int = Field(10, ge=1, description="momentum lookback (blocks)")
-    threshold: float = Field(0.005, ge=0, description="momentum entry |return|")
+class AgentTables(dict):
+    """[agents] as a mapping table -> config, also readable as attributes (sc.agents.stakers)."""
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(name) from None
 
 
-class LiquidatorConfig(Strict):
-    count: int = Field(2, ge=0)
-    capital: float = Field(500_000, gt=0)
-    reaction_delay: int = Field(1, ge=0, description="blocks an account must have been liquidatable")
-    max_per_block: int = Field(5, ge=1)
-    unwind: bool = True
-
-
-class StakerConfig(Strict):
-    count: int = Field(3, ge=0)
-    capital: float = Field(100_000, gt=0)
-    redeem_drawdown: float = Field(0.05, gt=0, description="share-price drawdown that triggers request_redeem")
-    panic_prob: float = Field(0.5, ge=0, le=1)
-
-
-class AttackerConfig(Strict):
-    enabled: bool = False
-    capital: float = Field(50_000, gt=0)
-    self_trade_block: int | None = Field(None, ge=0)
-    self_trade_premium: float = Field(0.2, description="off-market price premium of the self-trade")
-    stake_race_block: int | None = Field(None, ge=0, description="stake, then race the crash to redeem")
-
-
-class AgentsConfig(Strict):
-    market_makers: MarketMakerConfig = MarketMakerConfig()
-    noise_traders: TraderConfig = TraderConfig()
-    momentum_traders: TraderConfig = TraderConfig(count=5)
-    liquidators: LiquidatorConfig = LiquidatorConfig()
-    stakers: StakerConfig = StakerConfig()
-    attacker: AttackerConfig = AttackerConfig()
+AgentsConfig = Annotated[dict[str, Any], BeforeValidator(_agent_tables), AfterValidator(AgentTables)]
 
 
 class InvariantConfig(Strict):
@@ -186,7 +156,7 @@ class Scenario(Strict):
     markets: list[MarketConfig] = Field(default_factory=lambda: [MarketConfig()], min_length=1)
     prices: PriceConfig = PriceConfig()
     protocol: ProtocolConfig = ProtocolConfig()
-    agents: AgentsConfig = AgentsConfig()
+    agents: AgentsConfig = Field(default_factory=dict, validate_default=True)
     invariants: InvariantConfig = InvariantConfig()
 
     @model_validator(mode="after")
@@ -195,6 +165,13 @@ class Scenario(Strict):
         if h is not None and self.block_time * h.blocks_per_day != 86400:
             raise ValueError(f"block_time ({self.block_time} s) x historical.blocks_per_day ({h.blocks_per_day}) "
                              f"must be one day (86400 s)")
+        return self
+
+    @model_validator(mode="after")
+    def _crash_in_range(self):
+        c = self.prices.crash
+        if c is not None and c.block > self.effective_blocks():
+            raise ValueError(f"prices.crash.block ({c.block}) is after the last block ({self.effective_blocks()})")
         return self
 
     @field_validator("markets")
@@ -217,7 +194,10 @@ class Scenario(Strict):
                  if pc.crash else None)
         if pc.model == "historical":
             h = pc.historical
-            bars = P.load_daily_bars(resolve_data_path(h.file), h.start, h.end)
+            try:
+                bars = P.load_daily_bars(resolve_data_path(h.file), h.start, h.end)
+            except P.DataFileError as exc:
+                raise ScenarioError(str(exc)) from None
             lead = P.historical(rng, bars, h.blocks_per_day, h.vol_scale)
             lead = lead[: self.blocks + 1] if len(lead) > self.blocks + 1 else lead
             rows = [lead]
@@ -247,7 +227,7 @@ class Scenario(Strict):
         """A copy with dotted-key overrides (e.g. {"agents.stakers.capital": 5e5}); unknown
         keys raise ScenarioError."""
         data = self.model_dump(mode="python")
-        for key, value in overrides.items():
+        for key, value in expand_linked(data, overrides).items():
             node = data
             parts = key.split(".")
             for i, p in enumerate(parts[:-1]):
@@ -278,13 +258,63 @@ class Scenario(Strict):
             raise ScenarioError(_one_line(exc)) from None
 
 
+def expand_linked(data: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
+    """Expand linked parameters: a `*` in a dotted key stands for every element of that list
+    (`markets.*.mmr=0.03` sets the mmr of every market), in order."""
+    out: dict[str, Any] = {}
+    for key, value in overrides.items():
+        if "*" not in key.split("."):
+            out[key] = value
+            continue
+        parts = key.split(".")
+        i = parts.index("*")
+        node: Any = data
+        for p in parts[:i]:
+            node = node.get(p) if isinstance(node, dict) else None
+        if not isinstance(node, list):
+            raise ScenarioError(f"unknown parameter {key!r} ('*' must stand for a list such as markets)")
+        for n in range(len(node)):
+            out.update(expand_linked(data, {".".join([*parts[:i], str(n), *parts[i + 1:]]): value}))
+    return out
+
+
+def parameters(sc: "Scenario") -> list[tuple[str, Any, str]]:
+    """Every settable dotted parameter of a scenario: (key, current value, description), with the
+    linked `markets.*.KEY` forms first."""
+    out: list[tuple[str, Any, str]] = []
+
+    def walk(model: Any, prefix: str) -> None:
+        fields = type(model).model_fields if hasattr(type(model), "model_fields") else {}
+        for name, f in fields.items():
+            v = getattr(model, name)
+            key = f"{prefix}{name}"
+            if isinstance(v, Strict):
+                walk(v, key + ".")
+            elif isinstance(v, dict) and v and all(isinstance(x, Strict) for x in v.values()):
+                for t, sub in v.items():
+                    walk(sub, f"{key}.{t}.")
+            elif isinstance(v, list) and v and all(isinstance(x, Strict) for x in v):
+                if name == "markets":
+                    for mf, mfi in type(v[0]).model_fields.items():
+                        vals = sorted({repr(getattr(x, mf)) for x in v})
+                        out.append((f"{key}.*.{mf}", ", ".join(vals), f"every market: {mfi.description or ''}".strip()))
+                for n, x in enumerate(v):
+                    walk(x, f"{key}.{n}.")
+            else:
+                out.append((key, v, f.description or ""))
+
+    walk(sc, "")
+    return out
+
+
 def _one_line(exc: ValidationError) -> str:
     errs = exc.errors()
     parts = []
     for e in errs[:3]:
         loc = ".".join(str(x) for x in e["loc"]) or "(top level)"
         msg = "unknown key" if e["type"] == "extra_forbidden" else e["msg"]
-        parts.append(f"{loc}: {msg}")
+        msg = msg.removeprefix("Value error, ")
+        parts.append(f"{loc}{msg}" if msg.startswith(".") else f"{loc}: {msg}")
     more = f" (+{len(errs) - 3} more)" if len(errs) > 3 else ""
     return "; ".join(parts) + more
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import itertools
 import json
+import sys
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any
@@ -50,7 +51,8 @@ def _job(scenario_ref: str, sc_json: str, point: dict[str, Any], seed: int, bloc
     from .runner import run_scenario
 
     sc = Scenario.model_validate_json(sc_json).with_overrides(point)
-    row: dict[str, Any] = {"seed": seed, **point}
+    row: dict[str, Any] = {"seed": seed, **point, **{k: None for k in OUTCOME_KEYS}, "solvent": None,
+                           "violation": "", "error": ""}
     try:
         res = run_scenario(sc, scenario_ref=scenario_ref, seed=seed, blocks=blocks, chain=chain, out=Path(out),
                            progress=False, plots=False, overrides=point)
@@ -64,22 +66,26 @@ def _job(scenario_ref: str, sc_json: str, point: dict[str, Any], seed: int, bloc
     return row
 
 
-def run_sweep(scenario_ref: str, sc: Scenario, grid: dict[str, list[Any]], *, seeds: int, workers: int,
-              blocks: int | None, chain: str, out: Path) -> int:
-    """Run the sweep, write sweep.csv / sweep.json / sweep.png and print the table."""
-    out.mkdir(parents=True, exist_ok=True)
-    points = grid_points(grid)
-    for p in points:  # every value must validate before any worker starts
-        sc.with_overrides(p)
-    jobs = [(p, s) for p in points for s in range(1, seeds + 1)]
+def job_dir(out: Path, point: dict[str, Any], seed: int) -> Path:
+    """Where one (point, seed) run writes its files."""
+    return out / _slug(point) / f"seed{seed}"
+
+
+def run_jobs(scenario_ref: str, sc: Scenario, jobs: list[tuple[dict, int]], *, blocks: int | None, chain: str,
+             out: Path, workers: int, cluster: str | None = None, desc: str = "") -> list[dict]:
+    """Run every (point, seed) job, each in its own worker process with its own chain, and return one row
+    per job (seed, the point's params, OUTCOME_KEYS, solvent, violation, error, out), in completion order.
+    The only place sweeps, goal-seek and reports execute runs."""
+    if not jobs:
+        return []
     sc_json = sc.model_dump_json()
     workers = max(1, min(workers, len(jobs)))
     rows: list[dict[str, Any]] = []
     pool = ProcessPoolExecutor(max_workers=workers, initializer=_worker_init)
     try:
-        futs = [pool.submit(_job, scenario_ref, sc_json, p, s, blocks, chain, str(out / _slug(p) / f"seed{s}"))
+        futs = [pool.submit(_job, scenario_ref, sc_json, p, s, blocks, chain, str(job_dir(out, p, s)))
                 for p, s in jobs]
-        for f in tqdm(as_completed(futs), total=len(futs), desc=f"sweep {sc.name}", unit="run"):
+        for f in tqdm(as_completed(futs), total=len(futs), desc=desc or f"runs {sc.name}", unit="run"):
             rows.append(f.result())
     except BaseException:
         # Ctrl-C / SIGTERM / a crash: stop the workers (each stops its own anvil) and give up
@@ -88,20 +94,105 @@ def run_sweep(scenario_ref: str, sc: Scenario, grid: dict[str, list[Any]], *, se
         pool.shutdown(wait=True, cancel_futures=True)
         raise
     pool.shutdown(wait=True)
-    keyorder = {(tuple(p.items()), s): i for i, (p, s) in enumerate(jobs)}
-    rows.sort(key=lambda r: keyorder.get((tuple((k, r.get(k)) for k in grid), r["seed"]), 0))
-    cols = ["seed", *grid, *OUTCOME_KEYS, "solvent", "violation", "error", "out"]
+    return rows
+
+
+ROWS_FILE = "sweep.json"
+EXIT_ERROR = 2
+EXIT_VIOLATION = 3
+
+
+def parse_seeds(text: str) -> list[int]:
+    """'10' -> seeds 1..10; '21-40' -> seeds 21..40; '1,5,9' -> those seeds."""
+    try:
+        if "-" in text:
+            a, b = (int(x) for x in text.split("-", 1))
+            seeds = list(range(a, b + 1))
+        elif "," in text:
+            seeds = [int(x) for x in text.split(",")]
+        else:
+            seeds = list(range(1, int(text) + 1))
+    except ValueError:
+        raise ValueError(f"--seeds expects N, A-B or a,b,c, got {text!r}") from None
+    if not seeds or min(seeds) < 0:
+        raise ValueError(f"--seeds must name at least one non-negative seed, got {text!r}")
+    return seeds
+
+
+def _key(row: dict[str, Any], params: list[str]) -> tuple:
+    return (tuple(str(row.get(p)) for p in params), int(row["seed"]))
+
+
+def earlier_rows(out: Path) -> list[dict[str, Any]]:
+    """The rows of an earlier sweep in `out` (empty if none)."""
+    f = out / ROWS_FILE
+    if not f.is_file():
+        return []
+    try:
+        return json.loads(f.read_text())
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"{f}: not a sweep rows file ({exc})") from None
+
+
+def run_sweep(scenario_ref: str, sc: Scenario, grid: dict[str, list[Any]], *, seeds: list[int] | int, workers: int,
+              blocks: int | None, chain: str, out: Path, force: bool = False, cluster: str | None = None,
+              base_overrides: dict[str, Any] | None = None, argv: list[str] | None = None) -> int:
+    """Run the sweep (merging with an earlier sweep's rows in `out`), write sweep.csv / sweep.json /
+    stats.json / sweep.png / cdf.png / fan.png / report.md and print the table."""
+    if isinstance(seeds, int):
+        seeds = list(range(1, seeds + 1))
+    params = list(grid)
+    old = earlier_rows(out)
+    if old and sorted(k for k in old[0] if k in params) != sorted(k for k in params if k in old[0]) \
+            or (old and any(p not in old[0] for p in params)):
+        raise ValueError(f"{out} holds a sweep over other parameters; choose another --out")
+    out.mkdir(parents=True, exist_ok=True)
+    points = grid_points(grid)
+    for p in points:  # every value must validate before any worker starts
+        sc.with_overrides(p)
+    jobs = [(p, s) for p in points for s in seeds]
+    done = {_key(r, params) for r in old}
+    overlap = [j for j in jobs if _key({**j[0], "seed": j[1]}, params) in done]
+    if overlap and not force:
+        raise ValueError(f"{out} already has {len(overlap)} of these runs (e.g. seed {overlap[0][1]}); extend with "
+                         f"other seeds (--seeds A-B) or pass --force to rerun them")
+    new = run_jobs(scenario_ref, sc, jobs, blocks=blocks, chain=chain, out=out, workers=workers, cluster=cluster,
+                   desc=f"sweep {sc.name}")
+    fresh = {_key(r, params) for r in new}
+    rows = [r for r in old if _key(r, params) not in fresh] + new
+    order = {tuple(str(v) for v in p.values()): i for i, p in enumerate(points)}
+    rows.sort(key=lambda r: (order.get(tuple(str(r.get(k)) for k in params), len(order)), int(r["seed"])))
+    write_rows(out, rows, params)
+    from .stats import point_statistics
+
+    stats = point_statistics(rows, params)
+    (out / "stats.json").write_text(json.dumps(stats, indent=2, default=str) + "\n")
+    print(format_table(rows, params))
+    if params:
+        plot_sweep(out / "sweep.png", rows, params, sc.name)
+    from .plots import plot_cdf, plot_fan
+
+    plot_cdf(out / "cdf.png", rows, params, sc.name)
+    plot_fan(out / "fan.png", rows, params, sc.name)
+    from .markdown import sweep_report
+
+    report = sweep_report(out, sc, stats, params, base_overrides or {}, grid, argv)
+    print(f"\nSweep table: {out / 'sweep.csv'} ({len(rows)} runs, {len(new)} new); report: {report}")
+    if any(r.get("error") for r in new):
+        first = next(r for r in new if r.get("error"))
+        print(f"clawback-sim: error: {sum(1 for r in new if r.get('error'))} run(s) failed, e.g. seed "
+              f"{first['seed']}: {first['error']}", file=sys.stderr)
+        return EXIT_ERROR
+    return EXIT_VIOLATION if any(r.get("violation") for r in new) else 0
+
+
+def write_rows(out: Path, rows: list[dict[str, Any]], params: list[str]) -> None:
+    cols = ["seed", *params, *OUTCOME_KEYS, "solvent", "violation", "error", "out"]
     with open(out / "sweep.csv", "w", newline="") as fh:
         w = csv.DictWriter(fh, fieldnames=cols, extrasaction="ignore")
         w.writeheader()
         w.writerows(rows)
-    (out / "sweep.json").write_text(json.dumps(rows, indent=2, default=str) + "\n")
-    print(format_table(rows, list(grid)))
-    if grid:
-        plot_sweep(out / "sweep.png", rows, list(grid), sc.name)
-    print(f"\nSweep table: {out / 'sweep.csv'}" + (f", plot: {out / 'sweep.png'}" if grid else ""))
-    bad = [r for r in rows if r.get("error") or r.get("violation")]
-    return 3 if bad else 0
+    (out / ROWS_FILE).write_text(json.dumps(rows, indent=2, default=str) + "\n")
 
 
 def aggregate(rows: list[dict[str, Any]], params: list[str]) -> list[dict[str, Any]]:

@@ -1,16 +1,22 @@
-"""Simulation agents: each a small class whose decide(world) -> intents is plain Python."""
-from .attacker import Attacker
-from .base import (Agent, AccountView, Approve, BookEntry, Deposit, Intent, Liquidate,
-                   LiquidateBankrupt, MarketView, Note, OrderBook, Post, Redeem, RequestRedeem,
-                   Trade, VaultDeposit, VaultView, Withdraw, World)
-from .liquidator import Liquidator
-from .market_maker import MarketMaker
-from .staker import Staker
-from .traders import MomentumTrader, NoiseTrader
+"""Simulation agents: one file per kind, each a small class whose decide(world) -> intents is plain
+Python, registered by kind in `registry.REGISTRY` (importing this package registers them all)."""
+from .base import (Agent, AccountView, Approve, BookEntry, Deposit, Intent, Liquidate, LiquidateBankrupt,
+                   MarketView, Note, OffchainContext, OrderBook, Post, Redeem, RequestRedeem, Trade,
+                   VaultDeposit, VaultView, Withdraw, World)
+from .registry import REGISTRY, register
+from .market_maker import MarketMaker, MarketMakerConfig
+from .liquidator import Liquidator, LiquidatorConfig
+from .noise_trader import LeverageConfig, NoiseTrader, TraderConfig
+from .momentum_trader import MomentumTrader, MomentumConfig
+from .staker import Staker, StakerConfig
+from .protocol_fund import ProtocolFund, ProtocolFundConfig
+from .attacker import Attacker, AttackerConfig
 
 __all__ = [
-    "Agent", "AccountView", "Approve", "Attacker", "BookEntry", "Deposit", "Intent", "Liquidate",
-    "LiquidateBankrupt", "Liquidator", "MarketMaker", "MarketView", "MomentumTrader", "NoiseTrader",
-    "Note", "OrderBook", "Post", "Redeem", "RequestRedeem", "Staker", "Trade", "VaultDeposit",
-    "VaultView", "Withdraw", "World",
+    "Agent", "AccountView", "Approve", "Attacker", "AttackerConfig", "BookEntry", "Deposit", "Intent",
+    "LeverageConfig", "Liquidate", "LiquidateBankrupt", "Liquidator", "LiquidatorConfig", "MarketMaker",
+    "MarketMakerConfig", "MarketView", "MomentumConfig", "MomentumTrader", "NoiseTrader", "Note",
+    "OffchainContext", "OrderBook", "Post", "ProtocolFund", "ProtocolFundConfig", "REGISTRY", "Redeem",
+    "RequestRedeem", "Staker", "StakerConfig", "Trade", "TraderConfig", "VaultDeposit", "VaultView", "Withdraw",
+    "World", "register",
 ]

@@ -3,11 +3,11 @@ turns intents into transactions and feeds results back, so their logic is testab
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any, ClassVar, Sequence
 
 import numpy as np
 
-from ..keys import Key, Order, sign_digest, order_digest
+from ..keys import Key, Order, encode_trade_args, sign_digest, order_digest
 
 PRICE_ONE = 10**18
 SIZE_ONE = 10**18
@@ -44,6 +44,16 @@ class MarketView:
     open_interest: int = 0
     imr: float = 0.1
     mmr: float = 0.05
+    liquidation_penalty: float = 0.025   # of the liquidated notional (contract default mmr / 2)
+    liquidator_share: float = 0.5
+    depth: float = float("inf")          # current market depth (impact model), notional tokens
+    impact_coef: float = 0.0             # relative move when `depth` tokens trade at once
+
+    def impact(self, notional: float) -> float:
+        """Relative price move a market order of `notional` tokens would cause now (impact model)."""
+        if self.impact_coef <= 0 or notional <= 0 or self.depth <= 0:
+            return 0.0
+        return self.impact_coef * (notional / self.depth) ** 0.5
 
 
 @dataclass
@@ -151,99 +161,232 @@ class World:
 
 
 # -- intents ----------------------------------------------------------------------------------
+# An intent says what to call: the target contract (a role: "clearinghouse", "vault", "token"), the
+# function and its arguments. The engine has one generic encoder (`Engine.encode`) for all of them;
+# `offchain` intents (posting quotes, notes) are applied by the engine without a transaction.
 
-@dataclass
+@dataclass(frozen=True)
 class Intent:
     """Base class of everything an agent can ask the engine to do."""
 
+    target: ClassVar[str] = ""        # contract role the call goes to
+    fn: ClassVar[str] = ""            # function name in that contract's ABI
+    offchain: ClassVar[bool] = False  # no transaction: `apply(ctx)` instead
     gas: int = 1_500_000
-    sender: str = ""          # default: the agent itself
+    sender: str = ""                  # default: the agent itself
+
+    def args(self, sender: str, addresses: dict[str, str]) -> tuple:
+        """The call's arguments (`addresses`: role -> address, e.g. for approvals)."""
+        return ()
+
+    def calldata(self, spec: Any, sender: str, addresses: dict[str, str]) -> bytes:
+        """Selector + encoded arguments (override for a hand-written hot path)."""
+        return spec.encode(*self.args(sender, addresses))
+
+    @property
+    def funding(self) -> int:
+        """Collateral tokens the sender needs minted before the setup block (deposits)."""
+        return 0
+
+    @property
+    def label(self) -> str:
+        return self.fn or type(self).__name__.lower()
 
 
-@dataclass
+@dataclass(frozen=True)
 class Approve(Intent):
-    spender: str = "clearinghouse"   # or "vault"
+    target: ClassVar[str] = "token"
+    fn: ClassVar[str] = "approve"
+    spender: str = "clearinghouse"   # a role: "clearinghouse" or "vault"
     amount: int = 2**256 - 1
+    gas: int = 100_000
+
+    def args(self, sender, addresses):
+        return (addresses[self.spender], self.amount)
 
 
-@dataclass
+@dataclass(frozen=True)
 class Deposit(Intent):
+    target: ClassVar[str] = "clearinghouse"
+    fn: ClassVar[str] = "deposit"
     amount: int = 0
 
+    def args(self, sender, addresses):
+        return (self.amount,)
 
-@dataclass
+    @property
+    def funding(self) -> int:
+        return self.amount
+
+
+@dataclass(frozen=True)
 class Withdraw(Intent):
+    target: ClassVar[str] = "clearinghouse"
+    fn: ClassVar[str] = "withdraw"
     amount: int = 0
 
-
-@dataclass
-class Post(Intent):
-    """Off-chain: post signed orders to the book (no transaction)."""
-
-    entries: list[BookEntry] = field(default_factory=list)
+    def args(self, sender, addresses):
+        return (self.amount,)
 
 
-@dataclass
+@dataclass(frozen=True)
 class Trade(Intent):
+    """Fill a signed maker order as the taker."""
+
+    target: ClassVar[str] = "clearinghouse"
+    fn: ClassVar[str] = "trade"
     entry: BookEntry | None = None
     fill_size: int = 0
 
+    def calldata(self, spec, sender, addresses):
+        e = self.entry
+        return spec.selector + encode_trade_args(e.order, e.signature, self.fill_size)
 
-@dataclass
+    @property
+    def taker_buys(self) -> bool:
+        return not self.entry.maker_buys
+
+
+@dataclass(frozen=True)
 class Liquidate(Intent):
+    target: ClassVar[str] = "clearinghouse"
+    fn: ClassVar[str] = "liquidate"
     account: str = ""
     market: int = 0
     size: int = 0
 
+    def args(self, sender, addresses):
+        return (self.account, self.market, self.size)
 
-@dataclass
+
+@dataclass(frozen=True)
 class LiquidateBankrupt(Intent):
+    target: ClassVar[str] = "clearinghouse"
+    fn: ClassVar[str] = "liquidate_bankrupt"
     account: str = ""
     gas: int = 3_000_000
 
+    def args(self, sender, addresses):
+        return (self.account,)
 
-@dataclass
+
+# The staker's vault calls: the only place the vault's deposit / redemption interface is named
+# (the vault's redemption path may change; adapt these three).
+@dataclass(frozen=True)
 class VaultDeposit(Intent):
+    target: ClassVar[str] = "vault"
+    fn: ClassVar[str] = "deposit"
     assets: int = 0
 
+    def args(self, sender, addresses):
+        return (self.assets, sender)
 
-@dataclass
+    @property
+    def funding(self) -> int:
+        return self.assets
+
+
+@dataclass(frozen=True)
 class RequestRedeem(Intent):
+    target: ClassVar[str] = "vault"
+    fn: ClassVar[str] = "request_redeem"
     shares: int = 0
 
+    def args(self, sender, addresses):
+        return (self.shares,)
 
-@dataclass
+
+@dataclass(frozen=True)
 class Redeem(Intent):
+    target: ClassVar[str] = "vault"
+    fn: ClassVar[str] = "redeem"
     shares: int = 0
 
+    def args(self, sender, addresses):
+        return (self.shares, sender, sender)
 
-@dataclass
+
+@dataclass(frozen=True)
+class Post(Intent):
+    """Off-chain: replace the agent's quotes on the book (no transaction)."""
+
+    offchain: ClassVar[bool] = True
+    entries: tuple[BookEntry, ...] = ()
+
+    def apply(self, ctx: "OffchainContext", agent: "Agent") -> None:
+        ctx.book.replace(agent.address, self.entries)
+
+
+@dataclass(frozen=True)
 class Note(Intent):
     """Off-chain: something worth recording in events.jsonl (no transaction)."""
 
+    offchain: ClassVar[bool] = True
     kind: str = ""
     data: dict[str, Any] = field(default_factory=dict)
 
+    def apply(self, ctx: "OffchainContext", agent: "Agent") -> None:
+        ctx.notes.append((agent.name, self.kind, dict(self.data)))
+
+
+@dataclass
+class OffchainContext:
+    """What off-chain intents may touch: the shared order book and the block's notes."""
+
+    book: OrderBook
+    notes: list[tuple[str, str, dict]] = field(default_factory=list)
+
+
+# -- agents -----------------------------------------------------------------------------------
 
 class Agent:
-    """Base agent: a name, a key (address), its own RNG, and decide()/on_result() hooks."""
+    """Base agent. A kind declares, as class attributes, what the engine needs to know; the engine
+    never inspects the concrete class.
 
-    kind = "agent"
+    kind            registry key (simulation.agents.registry), also the scenario's agent kind
+    table           its scenario table under [agents] (e.g. "market_makers")
+    config          its pydantic config model (kept in the kind's own file)
+    turn            order within a block: lower first (makers 0, keepers 1, takers 2, vault users 3)
+    shuffled        whether agents of this turn are shuffled every block (competition)
+    margin_account  holds a Clearinghouse account that is read every block
+    wallet          its collateral-token wallet balance is read every block
+    vault_shares    its vault share balance is read every block
+    Every kind has the same constructor: (name, key, rng, cfg)."""
 
-    def __init__(self, name: str, key: Key, rng: np.random.Generator):
+    kind: ClassVar[str] = "agent"
+    table: ClassVar[str] = ""
+    config: ClassVar[type] = type(None)
+    turn: ClassVar[int] = 2
+    shuffled: ClassVar[bool] = False
+    margin_account: ClassVar[bool] = True
+    wallet: ClassVar[bool] = False
+    vault_shares: ClassVar[bool] = False
+
+    def __init__(self, name: str, key: Key, rng: np.random.Generator, cfg: Any):
         self.name = name
         self.key = key
         self.rng = rng
+        self.cfg = cfg
         self.sent = 0
         self.reverted = 0
+        self.reports: list[dict[str, Any]] = []   # this agent's own outcomes, for events.jsonl
+
+    @classmethod
+    def instances(cls, cfg: Any) -> int:
+        """How many agents of this kind the config asks for."""
+        return int(getattr(cfg, "count", 0))
 
     @property
     def address(self) -> str:
         return self.key.address
 
-    @property
-    def trades_on_clearinghouse(self) -> bool:
-        return True
+    def extra_keys(self) -> list[Key]:
+        """Further keys this agent signs with (funded and unlocked by the engine)."""
+        return []
+
+    def extra_accounts(self) -> list[str]:
+        """Further Clearinghouse accounts of this agent the engine must read every block."""
+        return []
 
     def setup(self, w: World) -> list[Intent]:
         """Intents for the setup block (approvals, first deposits)."""
@@ -277,3 +420,8 @@ def take_intents(w: World, taker: str, market: int, taker_buys: bool, size: int,
 def lognormal_leverage(rng: np.random.Generator, median: float, sigma: float, cap: float) -> float:
     """A leverage draw: lognormal around `median`, capped at `cap`, at least 1."""
     return float(min(cap, max(1.0, median * np.exp(sigma * rng.standard_normal()))))
+
+
+def lognormal_capital(rng: np.random.Generator, mean: float, sigma: float = 0.5) -> float:
+    """A capital draw with the given mean (lognormal across agents), rounded to cents."""
+    return round(float(mean * np.exp(sigma * rng.standard_normal() - sigma**2 / 2)), 2)

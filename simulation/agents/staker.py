@@ -1,36 +1,64 @@
-"""Insurance stakers: deposit into the ERC-4626 vault for yield; after a drawdown of the share
-price they queue a redemption (`request_redeem`) and `redeem` once the cooldown has passed."""
+"""Insurance stakers: deposit into the ERC-4626 vault for yield. They are heterogeneous: each draws
+its own capital (lognormal around `capital`), its own drawdown threshold (uniform within
+`redeem_drawdown` ± `threshold_spread`) and its own horizon (exponential around `horizon_blocks`).
+After a share-price drawdown past its threshold (with `panic_prob` per block) or at the end of
+its horizon it queues a redemption (`request_redeem`) and `redeem`s once the cooldown has passed.
+The vault calls themselves are the intents VaultDeposit / RequestRedeem / Redeem in base.py."""
 from __future__ import annotations
 
-from ..scenario import StakerConfig
-from .base import Agent, Approve, Intent, Redeem, RequestRedeem, VaultDeposit, World
+from pydantic import Field
+
+from ..strict import Strict
+from .base import Agent, Approve, Intent, Redeem, RequestRedeem, VaultDeposit, World, lognormal_capital
+from .registry import register
 
 
+class StakerConfig(Strict):
+    count: int = Field(3, ge=0)
+    capital: float = Field(100_000, gt=0, description="mean stake per staker (tokens)")
+    capital_sigma: float = Field(0.0, ge=0, description="lognormal dispersion of stakes (0: all equal)")
+    redeem_drawdown: float = Field(0.05, gt=0, description="share-price drawdown that triggers request_redeem")
+    threshold_spread: float = Field(0.0, ge=0, lt=1, description="each staker's threshold is uniform in "
+                                                                 "redeem_drawdown x (1 +- spread)")
+    panic_prob: float = Field(0.5, ge=0, le=1, description="chance per block of acting once past the threshold")
+    horizon_blocks: float | None = Field(None, gt=0, description="mean blocks a staker stays before leaving "
+                                                                 "anyway (exponential; None: forever)")
+
+
+@register
 class Staker(Agent):
     kind = "staker"
+    table = "stakers"
+    config = StakerConfig
+    turn = 3
+    margin_account = False
+    vault_shares = True
 
     def __init__(self, name, key, rng, cfg: StakerConfig):
-        super().__init__(name, key, rng)
-        self.cfg = cfg
+        super().__init__(name, key, rng, cfg)
+        self.capital = lognormal_capital(rng, cfg.capital, cfg.capital_sigma) if cfg.capital_sigma else cfg.capital
+        s = cfg.threshold_spread
+        self.threshold = cfg.redeem_drawdown * (1 + s * (2 * rng.random() - 1)) if s else cfg.redeem_drawdown
+        self.horizon = float(rng.exponential(cfg.horizon_blocks)) if cfg.horizon_blocks else None
         self.peak = 0.0
         self.requested_at: int | None = None
         self.requested_shares = 0
         self.redeemed = False
 
-    @property
-    def trades_on_clearinghouse(self) -> bool:
-        return False
-
     def setup(self, w: World) -> list[Intent]:
-        return [Approve(spender="vault"), VaultDeposit(assets=w.units(self.cfg.capital))]
+        return [Approve(spender="vault"), VaultDeposit(assets=w.units(self.capital))]
 
-    def decide(self, w: World) -> list[Intent]:
+    def wants_out(self, w: World) -> bool:
         sp = w.vault.share_price
         self.peak = max(self.peak, sp)
+        if self.horizon is not None and w.block >= self.horizon:
+            return True
+        return self.peak > 0 and sp < self.peak * (1 - self.threshold) and self.rng.random() < self.cfg.panic_prob
+
+    def decide(self, w: World) -> list[Intent]:
         shares = w.vault.shares.get(self.address, 0)
         if self.requested_at is None:
-            if shares > 0 and self.peak > 0 and sp < self.peak * (1 - self.cfg.redeem_drawdown) \
-                    and self.rng.random() < self.cfg.panic_prob:
+            if self.wants_out(w) and shares > 0:
                 self.requested_at = w.timestamp
                 self.requested_shares = shares
                 return [RequestRedeem(shares=shares)]

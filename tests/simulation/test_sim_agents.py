@@ -7,7 +7,7 @@ from simulation.agents import (AccountView, BookEntry, Deposit, Liquidate, Liqui
                                RequestRedeem, Staker, Trade, VaultDeposit, VaultView, Withdraw, World)
 from simulation.agents.attacker import Attacker
 from simulation.keys import Order, derive_key, domain_separator, order_digest, recover
-from simulation.scenario import AttackerConfig, LiquidatorConfig, MarketMakerConfig, StakerConfig, TraderConfig
+from simulation.agents import AttackerConfig, LiquidatorConfig, MarketMakerConfig, StakerConfig
 
 E18 = 10**18
 DOMAIN = domain_separator(31337, "0x5FbDB2315678afecb367f032d93F642f64180aa3")
@@ -53,7 +53,7 @@ def test_market_maker_widens_under_stress_and_withdraws_in_a_crash():
     assert stressed == pytest.approx(4 * calm)
     assert m.spread_for(world(history=(30_000, 27_000)), 0) is None
     (post,) = m.decide(world(price=27_000, history=(30_000, 27_000), accounts={m.address: healthy()}))
-    assert post.entries == []
+    assert post.entries == ()
 
 
 def test_market_maker_inventory_limit_quotes_only_the_reducing_side():
@@ -75,8 +75,10 @@ def test_order_book_best_price_first_and_no_self_trade():
 
 
 def trader(cls=NoiseTrader, **kw):
-    cfg = TraderConfig(**{"trade_prob": 1.0, "leverage": {"median": 5, "sigma": 0.0, "max": 9}, **kw})
-    return cls("t", derive_key(1, 3), np.random.default_rng(1), cfg, 10_000)
+    cfg = cls.config(**{"trade_prob": 1.0, "leverage": {"median": 5, "sigma": 0.0, "max": 9}, **kw})
+    t = cls("t", derive_key(1, 3), np.random.default_rng(1), cfg)
+    t.capital = 10_000
+    return t
 
 
 def book_with_quotes(price=30_000.0):
@@ -167,10 +169,95 @@ def test_staker_queues_after_drawdown_and_redeems_after_cooldown():
 
 def test_attacker_self_trade_is_signed_by_its_accomplice():
     a = Attacker("att", derive_key(1, 6), np.random.default_rng(0),
-                 AttackerConfig(enabled=True, self_trade_block=5, self_trade_premium=0.2), derive_key(1, 7))
+                 AttackerConfig(enabled=True, self_trade_block=5, self_trade_premium=0.2))
     setup = a.setup(world())
     assert any(isinstance(x, Deposit) and x.sender == a.maker_key.address for x in setup)
     (tr,) = a.decide(world(block=5, accounts={a.address: healthy()}))
     o = tr.entry.order
     assert o.limit_price == pytest.approx(30_000 * E18 * 1.2, rel=1e-9) and o.size < 0
     assert recover(order_digest(o, DOMAIN), tr.entry.signature) == a.maker_key.address
+
+
+def test_keepers_spread_over_accounts_instead_of_racing():
+    from simulation.agents.liquidator import visit_order
+
+    weak = {f"0x{n:040x}": AccountView(1_000 * 10**6, 1_000 * 10**6, 3_000 * 10**6, 1_500 * 10**6, (E18,))
+            for n in range(1, 9)}
+    keepers = [Liquidator(f"liq{i}", derive_key(1, 40 + i), np.random.default_rng(i),
+                          LiquidatorConfig(capital=500_000, reaction_delay=0, max_per_block=1)) for i in range(3)]
+    firsts = set()
+    for k in keepers:
+        me = AccountView(500_000 * 10**6, 500_000 * 10**6, 0, 0, (0,))
+        (act,) = k.decide(world(accounts={k.address: me, **weak}, max_liq={(a, 0): E18 // 2 for a in weak}))
+        assert act.account == min(weak, key=lambda a: visit_order(k.address, a))
+        firsts.add(act.account)
+    assert len(firsts) > 1, "every keeper chased the same account"
+    racer = Liquidator("r", derive_key(1, 50), np.random.default_rng(0),
+                       LiquidatorConfig(capital=500_000, reaction_delay=0, max_per_block=1, selection="race"))
+    me = AccountView(500_000 * 10**6, 500_000 * 10**6, 0, 0, (0,))
+    (act,) = racer.decide(world(accounts={racer.address: me, **weak}, max_liq={(a, 0): E18 // 2 for a in weak}))
+    assert act.account == min(weak, key=str.lower)  # the shared policy's deterministic order
+
+
+def test_keeper_backs_off_after_a_revert_and_skips_unprofitable_liquidations():
+    L = liq(backoff_blocks=2)
+    me = AccountView(500_000 * 10**6, 500_000 * 10**6, 0, 0, (0,))
+    weak = AccountView(1_000 * 10**6, 1_000 * 10**6, 3_000 * 10**6, 1_500 * 10**6, (E18,))
+    w = world(block=5, accounts={L.address: me, "0xW": weak}, max_liq={("0xW", 0): E18})
+    (act,) = L.decide(w)
+    L.on_result(act, False, "liquidate: not liquidatable", w)
+    for block, expect in ((6, False), (7, False), (8, True)):
+        assert bool(L.decide(world(block=block, accounts={L.address: me, "0xW": weak},
+                                   max_liq={("0xW", 0): E18}))) is expect
+    greedy = liq(min_profit=1e9)   # no liquidation earns a billion
+    assert greedy.decide(w) == [] and greedy.skipped_unprofitable == 1
+
+
+def test_keeper_unwinds_after_its_latency_within_capacity_and_stops_after_losses():
+    L = liq(unwind_delay=2, unwind_notional=30_000)
+    book = book_with_quotes()
+    me = AccountView(500_000 * 10**6, 500_000 * 10**6, 0, 0, (10 * E18,))
+    L.taken_at[0] = 5
+    assert L.decide(world(block=6, accounts={L.address: me}, book=book)) == []
+    trades = L.decide(world(block=7, accounts={L.address: me}, book=book))
+    assert trades and sum(t.fill_size for t in trades) == pytest.approx(E18, rel=1e-9)  # 30k notional at 30k
+    assert all(not t.taker_buys for t in trades)  # sells its long
+    poor = AccountView(100_000 * 10**6, 100_000 * 10**6, 0, 0, (0,))
+    weak = AccountView(1_000 * 10**6, 1_000 * 10**6, 3_000 * 10**6, 1_500 * 10**6, (E18,))
+    assert L.decide(world(block=9, accounts={L.address: poor, "0xW": weak}, max_liq={("0xW", 0): E18})) == []
+
+
+def test_market_maker_hedges_inventory_above_its_threshold():
+    m = mm(max_inventory_notional=100_000, hedge_threshold=0.5, hedge_fraction=0.5)
+    other = mm(quote_notional=1_000_000)
+    other.key = derive_key(1, 99)
+    w0 = world(accounts={other.address: healthy()})
+    (post,) = other.decide(w0)
+    book = OrderBook()
+    book.replace(other.address, post.entries)
+    inv = 3 * E18   # 90k notional long, 40k above the 50k threshold -> hedge 20k
+    intents = m.decide(world(accounts={m.address: healthy(inv)}, book=book))
+    hedges = [i for i in intents if isinstance(i, Trade)]
+    assert hedges and all(not h.taker_buys for h in hedges)
+    assert sum(h.fill_size for h in hedges) * 30_000 / E18 == pytest.approx(20_000, rel=1e-6)
+    assert m.hedge_size(world(accounts={m.address: healthy(E18)}), 0) == 0   # 30k: below the threshold
+
+
+def test_stakers_are_heterogeneous_and_the_protocol_fund_never_leaves():
+    from simulation.agents import ProtocolFund, ProtocolFundConfig
+
+    cfg = StakerConfig(capital=10_000, capital_sigma=0.5, redeem_drawdown=0.1, threshold_spread=0.5,
+                       horizon_blocks=50)
+    stakers = [Staker(f"s{i}", derive_key(2, i), np.random.default_rng([2, i]), cfg) for i in range(6)]
+    assert len({s.capital for s in stakers}) == 6 and len({s.threshold for s in stakers}) == 6
+    assert all(0.05 <= s.threshold <= 0.15 for s in stakers) and all(s.horizon > 0 for s in stakers)
+    s = min(stakers, key=lambda s: s.horizon)
+    vault = VaultView(10**12, 10**12, 1.0, {s.address: 10**15})
+    (rq,) = s.decide(world(block=int(s.horizon) + 1, vault=vault))   # leaves at its horizon, no drawdown
+    assert isinstance(rq, RequestRedeem)
+    fund = ProtocolFund("pf", derive_key(2, 9), np.random.default_rng(0), ProtocolFundConfig(capital=5_000))
+    (_, dep) = fund.setup(world())
+    assert isinstance(dep, VaultDeposit) and dep.assets == 5_000 * 10**6
+    crashed = VaultView(10**12, 10**12, 0.1, {fund.address: 10**15})
+    assert all(fund.decide(world(block=b, vault=crashed)) == [] for b in range(1, 200, 20))
+    assert ProtocolFund.instances(ProtocolFundConfig()) == 0

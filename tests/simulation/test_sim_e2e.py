@@ -31,7 +31,7 @@ def test_anvil_run_outputs_and_determinism(tmp_path, artifacts, anvil_bin, tiny)
 
 
 def test_embedded_matches_anvil(tmp_path, artifacts, anvil_bin, tiny):
-    sc = tiny.with_overrides({"blocks": 4})
+    sc = tiny.with_overrides({"blocks": 4, "prices.crash.block": 3})
     e = run_scenario(sc, scenario_ref="tiny", chain="embedded", out=tmp_path / "e", progress=False, plots=False)
     a = run_scenario(sc, scenario_ref="tiny", chain="anvil", out=tmp_path / "a", progress=False, plots=False)
     assert e.violation is None and len(metrics(tmp_path / "e")) == 5
@@ -89,3 +89,22 @@ def test_bench_smoke(artifacts, anvil_bin, capsys):
     assert r.batched_tx == 200 and r.batched_reverted == 0
     assert r.ape_tx == 3 and r.ape_reverted == 0
     assert r.batched_rate > r.ape_rate
+
+
+def test_seed_range_extends_an_earlier_sweep(tmp_path, tiny_toml, artifacts, anvil_bin, capsys):
+    sc = tmp_path / "tiny.toml"
+    sc.write_text(tiny_toml)
+    out = tmp_path / "sw"
+    base = ["sweep", str(sc), "--blocks", "7", "--workers", "2", "--out", str(out)]
+    assert main([*base, "--seeds", "1"]) == 0
+    assert main([*base, "--seeds", "2-3"]) == 0
+    rows = json.loads((out / "sweep.json").read_text())
+    assert sorted(int(r["seed"]) for r in rows) == [1, 2, 3]
+    stats = json.loads((out / "stats.json").read_text())
+    assert stats[0]["runs"] == 3 and stats[0]["seeds"] == [1, 2, 3]
+    report = (out / "report.md").read_text()
+    assert "## Verdict" in report and "P(>0)" in report and "clawback-sim sweep" in report
+    capsys.readouterr()
+    assert main([*base, "--seeds", "3-4"]) == 2          # seed 3 is already there
+    assert "already has 1 of these runs" in capsys.readouterr().err
+    assert len(json.loads((out / "sweep.json").read_text())) == 3

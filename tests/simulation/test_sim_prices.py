@@ -54,7 +54,7 @@ def test_intraday_bridge_hits_open_high_low_close():
 
 
 def test_historical_replay_covid_range():
-    bars = P.load_daily_bars(resolve_data_path("../shared/data/btcusd_daily.csv"), date(2020, 3, 11), date(2020, 3, 13))
+    bars = P.load_daily_bars(resolve_data_path("btcusd_daily.csv"), date(2020, 3, 11), date(2020, 3, 13))
     assert [b.day.day for b in bars] == [11, 12, 13]
     path = P.historical(np.random.default_rng(0), bars, 24)
     assert len(path) == 3 * 24 + 1
@@ -65,7 +65,7 @@ def test_historical_replay_covid_range():
 
 def test_historical_empty_range_raises():
     with pytest.raises(ValueError, match="no data"):
-        P.load_daily_bars(resolve_data_path("../shared/data/btcusd_daily.csv"), date(1990, 1, 1), date(1990, 1, 2))
+        P.load_daily_bars(resolve_data_path("btcusd_daily.csv"), date(1990, 1, 1), date(1990, 1, 2))
 
 
 def test_oracle_lag():

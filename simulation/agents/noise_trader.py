@@ -1,19 +1,48 @@
-"""Noise and momentum traders: deposit, open leveraged positions as takers against the makers'
-signed orders, take profits (or get liquidated), withdraw."""
+"""Noise traders: deposit, open leveraged positions as takers against the makers' signed orders,
+take profits, cut losses or panic (get liquidated otherwise), withdraw."""
 from __future__ import annotations
 
-from ..scenario import TraderConfig
+from pydantic import Field
+
+from ..strict import Strict
 from .base import (Agent, Approve, Deposit, Intent, PRICE_ONE, SIZE_ONE, Withdraw, World,
-                   lognormal_leverage, take_intents)
+                   lognormal_capital, lognormal_leverage, take_intents)
+from .registry import register
 
 
+class LeverageConfig(Strict):
+    """Lognormal leverage distribution, capped."""
+
+    median: float = Field(3.0, gt=0)
+    sigma: float = Field(0.5, ge=0)
+    max: float = Field(9.0, gt=0)
+
+
+class TraderConfig(Strict):
+    count: int = Field(20, ge=0)
+    capital: float = Field(20_000, gt=0, description="mean deposit (lognormal across traders)")
+    leverage: LeverageConfig = LeverageConfig()
+    trade_prob: float = Field(0.2, ge=0, le=1)
+    take_profit: float = Field(0.3, gt=0, description="close when PnL/margin reaches this")
+    stop_loss: float | None = Field(None, gt=0, description="close when loss/margin reaches this (None: hold)")
+    panic_return: float | None = Field(None, gt=0, description="dump the position when the 1-block return "
+                                                                "against it exceeds this (None: never)")
+    close_prob: float = Field(0.02, ge=0, le=1)
+    withdraw_prob: float = Field(0.3, ge=0, le=1, description="withdraw profits when flat")
+
+
+@register
 class NoiseTrader(Agent):
     kind = "noise_trader"
+    table = "noise_traders"
+    config = TraderConfig
+    turn = 2
+    shuffled = True
+    wallet = True
 
-    def __init__(self, name, key, rng, cfg: TraderConfig, capital: float):
-        super().__init__(name, key, rng)
-        self.cfg = cfg
-        self.capital = capital
+    def __init__(self, name, key, rng, cfg: TraderConfig):
+        super().__init__(name, key, rng, cfg)
+        self.capital = lognormal_capital(rng, cfg.capital)
         self.entry_equity: int | None = None
         self.deposited = 0
         self.withdrawn = 0
@@ -31,6 +60,8 @@ class NoiseTrader(Agent):
         if pnl_ratio >= c.take_profit:
             return True
         if c.stop_loss is not None and pnl_ratio <= -c.stop_loss:
+            return True
+        if c.panic_return is not None and (w.last_return(market) * (1 if pos > 0 else -1)) <= -c.panic_return:
             return True
         return self.rng.random() < c.close_prob
 
@@ -72,22 +103,3 @@ class NoiseTrader(Agent):
             if pos and not me.bankrupt and self.want_close(w, m, pos, pnl_ratio):
                 out += take_intents(w, self.address, m, pos < 0, abs(pos), max_slippage=0.05)
         return out
-
-
-class MomentumTrader(NoiseTrader):
-    """Goes with the trend: enters when the `lookback` return passes the threshold, exits when it
-    turns against the position."""
-
-    kind = "momentum_trader"
-
-    def pick_side(self, w: World, market: int) -> int | None:
-        r = w.last_return(market, self.cfg.lookback)
-        if abs(r) < self.cfg.threshold:
-            return None
-        return 1 if r > 0 else -1
-
-    def want_close(self, w: World, market: int, pos: int, pnl_ratio: float) -> bool:
-        r = w.last_return(market, self.cfg.lookback)
-        if (pos > 0 and r < -self.cfg.threshold) or (pos < 0 and r > self.cfg.threshold):
-            return True
-        return super().want_close(w, market, pos, pnl_ratio)
