@@ -53,7 +53,7 @@ def plot_metrics(path: Path, rows: Sequence[dict[str, Any]], policies: Sequence[
 
 def plot_haircuts(path: Path, outcomes: Sequence[F.RunOutcome], policies: Sequence[str], title: str) -> Path:
     """Per policy, one panel: each account's taken amount against its profit (all seeds)."""
-    fig, axes = plt.subplots(1, len(policies), figsize=(4.2 * len(policies), 4), squeeze=False, sharey=True)
+    fig, axes = plt.subplots(1, len(policies), figsize=(4.4 * len(policies), 4), squeeze=False, sharey=True)
     for ax, p in zip(axes[0], policies):
         accs = [a for o in outcomes if o.policy == p for a in o.accounts]
         win = [a for a in accs if a.winner]
@@ -63,10 +63,13 @@ def plot_haircuts(path: Path, outcomes: Sequence[F.RunOutcome], policies: Sequen
         top = max([a.profit for a in win] + [1.0])
         ax.plot([0, top], [0, top], "k--", lw=0.6, label="taken = profit")
         ax.axvline(0, color="k", lw=0.4)
+        # profits span losers and winners over orders of magnitude: linear within one token
+        ax.set_xscale("symlog", linthresh=1.0)
+        ax.set_yscale("symlog", linthresh=1.0)
         ax.set_title(p, fontsize=9)
-        ax.set_xlabel("profit before the policy (tokens)")
+        ax.set_xlabel("profit before the policy (tokens, symlog)")
         ax.legend(fontsize=7)
-    axes[0, 0].set_ylabel("taken by the policy (tokens)")
+    axes[0, 0].set_ylabel("taken by the policy (tokens, symlog)")
     fig.suptitle(f"{title}: what each account paid against its profit", fontsize=10)
     fig.tight_layout()
     fig.savefig(path, dpi=110)

@@ -28,7 +28,7 @@ Metrics (`metrics(outcome)` returns them all, keyed as in METRICS):
 - oi_closed: open interest (base-asset size) the policy closed; ADL closes positions, haircuts
   close none;
 - what happened next: later_bankruptcies (Bankruptcy events after the block of the first one),
-  vault_recovery (share price at the end over the share price in the block before the first
+  vault_recovery (the vault's assets at the end over its assets in the block before the first
   bankruptcy), stakers_left (stakers who asked to redeem from the first bankruptcy on) and
   traders_left (traders who withdrew and left at most 1 % of their deposits behind, bankrupt
   accounts excluded).
@@ -90,6 +90,7 @@ class BlockPoint:
     pending_deficit: float = 0.0      # sum of negative equities after the block
     share_price: float | None = None  # vault assets per share (None while nobody holds shares)
     open_interest: float = 0.0        # summed over markets (base-asset units)
+    vault_assets: float | None = None  # the insurance vault's assets (tokens)
 
 
 @dataclass(frozen=True)
@@ -246,13 +247,14 @@ def later_bankruptcies(o: RunOutcome) -> int:
 
 
 def vault_recovery(o: RunOutcome) -> float:
-    """Vault share price at the end over its price in the last block before the first
-    bankruptcy (1.0: fully recovered); NaN without a bankruptcy or without shares."""
+    """The insurance vault's assets at the end over its assets in the last block before the
+    first bankruptcy (1.0: the backstop is as large as before; below 1: what payouts and stakers
+    leaving took away, net of the fees earned since); NaN without a bankruptcy."""
     first = first_resolution_block(o)
     if first is None:
         return math.nan
-    before = [p.share_price for p in o.timeline if p.block < first and p.share_price is not None]
-    after = [p.share_price for p in o.timeline if p.share_price is not None]
+    before = [p.vault_assets for p in o.timeline if p.block < first and p.vault_assets is not None]
+    after = [p.vault_assets for p in o.timeline if p.vault_assets is not None]
     if not before or not after or before[-1] <= 0:
         return math.nan
     return after[-1] / before[-1]
@@ -281,7 +283,7 @@ METRICS: tuple[tuple[str, str], ...] = (
     ("pmr", "PMR"),
     ("oi_closed", "open interest closed"),
     ("later_bankruptcies", "later bankruptcies"),
-    ("vault_recovery", "vault recovery (share price)"),
+    ("vault_recovery", "vault recovery (assets)"),
     ("stakers_left", "stakers who left"),
     ("traders_left", "traders who left"),
 )
@@ -371,7 +373,7 @@ def load_outcome(run_dir: Path | str, *, policy: str, seed: int, decimals: int =
     """The outcome model of one run from its folder: accounts.csv (account, kind, deposited,
     withdrawn, equity, profit, haircut; tokens), events.jsonl (Bankruptcy, RedeemRequested and,
     for `adl`, Deleveraged; base units) and metrics.csv (block, oracle_<market>, pending_deficit,
-    vault_share_price, open_interest_<market>)."""
+    vault_share_price, vault_assets, open_interest_<market>)."""
     run_dir = Path(run_dir)
     d = 10**decimals
     events = read_events(run_dir / "events.jsonl")
@@ -400,7 +402,8 @@ def load_outcome(run_dir: Path | str, *, policy: str, seed: int, decimals: int =
     timeline = tuple(
         BlockPoint(int(r["block"]), float(r[f"oracle_{markets[0]}"]) if markets else math.nan,
                    float(r.get("pending_deficit") or 0.0), _float(r.get("vault_share_price", "")),
-                   sum(float(r[f"open_interest_{m}"]) for m in markets if r.get(f"open_interest_{m}") not in (None, "")))
+                   sum(float(r[f"open_interest_{m}"]) for m in markets if r.get(f"open_interest_{m}") not in (None, "")),
+                   _float(r.get("vault_assets", "")))
         for r in rows)
     first = min((r.block for r in resolutions), default=None)
     stakers = {e.get("owner") for e in events if e.get("event") == "RedeemRequested" and e.get("agent") != "attacker"

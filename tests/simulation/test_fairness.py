@@ -27,7 +27,7 @@ HAND = {
         "pmr": 4.5 / 12,                  # largest single shortfall 12
         "oi_closed": 3.0,
         "later_bankruptcies": 1.0,        # 0xA5 at block 7 after 0xA4 at block 5
-        "vault_recovery": 0.6,            # 0.6 at the end over 1.0 in block 4
+        "vault_recovery": 0.6,            # assets 60 at the end over 100 in block 4
         "stakers_left": 2.0, "traders_left": 1.0,
     },
     "pro_rata": {

@@ -30,10 +30,11 @@ PRO_RATA_TAKEN = (4.8, 2.4, 0.3, 0.0, 0.0)
 # vault, 7.5 by the policy)
 RESOLUTIONS = (Resolution(5, "0xA4", 3.0, 3.0, 0.0, 0.0), Resolution(7, "0xA5", 12.0, 4.5, 7.5, 0.0))
 # blocks 0..9: accounts at negative equity in blocks 4..7; share price 1 before the first bankruptcy,
-# 0.8 after it, 0.5 after the second, 0.6 at the end
+# 0.8 after it, 0.5 after the second, 0.6 at the end; vault assets 100 before, 60 at the end
 PENDING = (0, 0, 0, 0, 3.0, 12.0, 12.0, 12.0, 0, 0)
 SHARE = (1.0, 1.0, 1.0, 1.0, 1.0, 0.8, 0.8, 0.5, 0.5, 0.6)
 PRICE = (120.0, 119.0, 118.0, 110.0, 104.0, 102.0, 101.0, 100.0, 100.0, 101.0)
+ASSETS = (100.0, 100.0, 100.0, 100.0, 100.0, 97.0, 97.0, 92.5, 70.0, 60.0)
 OI = (0.0, 5.0, 5.0, 5.0, 5.0, 5.0, 5.0, 5.0, 2.0, 2.0)
 
 
@@ -41,7 +42,7 @@ def outcome(policy: str, taken, seed: int = 1, oi_closed: float = 0.0, stakers_l
     """The example as a RunOutcome; account 0xA3 is marked as a trader that left."""
     accounts = tuple(AccountOutcome(a, k, e - c, t, left=(a == "0xA3"))
                      for a, k, e, c, t in zip(ACCOUNTS, KINDS, EQUITY, CASH, taken))
-    timeline = tuple(BlockPoint(b, PRICE[b], PENDING[b], SHARE[b], OI[b]) for b in range(len(PENDING)))
+    timeline = tuple(BlockPoint(b, PRICE[b], PENDING[b], SHARE[b], OI[b], ASSETS[b]) for b in range(len(PENDING)))
     return RunOutcome(policy, seed, accounts, RESOLUTIONS, timeline, oi_closed, stakers_left)
 
 
@@ -79,7 +80,7 @@ def write_run(run_dir: Path, policy: str) -> Path:
     (run_dir / "events.jsonl").write_text("".join(json.dumps(e) + "\n" for e in events))
     with open(run_dir / "metrics.csv", "w", newline="") as fh:
         w = csv.writer(fh)
-        w.writerow(["block", "price_BTC", "oracle_BTC", "open_interest_BTC", "vault_share_price", "pending_deficit"])
+        w.writerow(["block", "price_BTC", "oracle_BTC", "open_interest_BTC", "vault_share_price", "vault_assets", "pending_deficit"])
         for b in range(len(PENDING)):
-            w.writerow([b, PRICE[b], PRICE[b], OI[b], SHARE[b], PENDING[b]])
+            w.writerow([b, PRICE[b], PRICE[b], OI[b], SHARE[b], ASSETS[b], PENDING[b]])
     return run_dir
