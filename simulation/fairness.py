@@ -17,7 +17,10 @@ Metrics (`metrics(outcome)` returns them all, keyed as in METRICS):
 - deficit D, insurance paid I, taken from winners H_w = sum of h over winners, bad debt;
 - resolution_blocks: blocks from the first block with an account at negative equity to the last
   one (inclusive); NaN if the run ended with an account still at negative equity;
-- overshoot: max(0, H_w - R), what winners lost beyond the residual (zero for an exact haircut);
+- overshoot: what winners lost beyond the residual, max(0, sum over winners of max(h, p) - R),
+  where p is the profit their ADL-closed positions carried (0 for haircuts): zero for an exact
+  haircut, and for ADL the profit the closed winners gave up beyond the residual (p needs the
+  Deleveraged record's optional `profit`; without it ADL is measured by h alone);
 - losers_charged: the share of all that was taken that came from accounts not in profit;
 - accounts_hit: accounts with h > 0; max_haircut_pct: max over winners of h / w;
   haircut_gini: the Gini coefficient of h over the winners (0: equal amounts; 1: one pays all);
@@ -57,11 +60,18 @@ class AccountOutcome:
     profit: float       # w: profit over the run gross of what the policy took
     taken: float = 0.0  # h: what the loss policy took from it (>= 0)
     left: bool = False  # a trader that cashed out (see TRADER_KINDS / LEFT_EQUITY_SHARE)
+    closed_profit: float = 0.0  # adl: unrealized profit of the positions the policy closed (0 if unknown)
 
     @property
     def winner(self) -> bool:
         """In profit (before the policy took anything)."""
         return self.profit > EPS
+
+    @property
+    def lost(self) -> float:
+        """What the policy cost it: the amount taken, or for positions closed by ADL the profit
+        they carried, whichever is larger."""
+        return max(self.taken, self.closed_profit)
 
     @property
     def profit_after(self) -> float:
@@ -144,8 +154,9 @@ def taken_from_winners(o: RunOutcome) -> float:
 
 
 def overshoot(o: RunOutcome) -> float:
-    """What winners lost beyond the residual: max(0, H_w - R)."""
-    return max(0.0, taken_from_winners(o) - residual(o))
+    """What winners lost beyond the residual: max(0, sum of `lost` over winners - R); with
+    haircuts `lost` is what was taken, so an exact haircut has none."""
+    return max(0.0, sum(a.lost for a in winners(o)) - residual(o))
 
 
 def losers_charged(o: RunOutcome) -> float:
@@ -344,15 +355,17 @@ def read_events(path: Path) -> list[dict]:
         raise OutcomeError(f"{path}: not JSON lines: {exc}") from None
 
 
-def adl_taken(events: Sequence[dict], metric_rows: Sequence[dict[str, str]], decimals: int = 6) -> tuple[dict[str, float], float]:
+def adl_taken(events: Sequence[dict], metric_rows: Sequence[dict[str, str]],
+              decimals: int = 6) -> tuple[dict[str, float], float, dict[str, float]]:
     """From Deleveraged(account, counterparty, market, size, price) events: per counterparty the
-    value its fills gave up against the oracle price of that block (tokens), and the total size
-    closed (base-asset units). Fill size and price are 1e18-scaled as on chain."""
-    del decimals  # sizes and prices are WAD; the value comes out in whole tokens
+    value its fills gave up against the oracle price of that block (tokens), the total size
+    closed (base-asset units), and per counterparty the unrealized profit of the closed size if
+    the record carries it (`profit`, base units). Size and price are 1e18-scaled as on chain."""
     markets = [k[len("oracle_"):] for k in (metric_rows[0].keys() if metric_rows else ()) if k.startswith("oracle_")]
     oracle = {int(r["block"]): r for r in metric_rows}
     taken: dict[str, float] = {}
     closed = 0.0
+    closed_profit: dict[str, float] = {}
     for e in events:
         if e.get("event") != "Deleveraged":
             continue
@@ -365,8 +378,10 @@ def adl_taken(events: Sequence[dict], metric_rows: Sequence[dict[str, str]], dec
         mark = float(row[f"oracle_{markets[m]}"])
         who = e["counterparty"]
         taken[who] = taken.get(who, 0.0) + size * abs(mark - price)
+        if e.get("profit") is not None:
+            closed_profit[who] = closed_profit.get(who, 0.0) + int(e["profit"]) / 10**decimals
         closed += size
-    return taken, closed
+    return taken, closed, closed_profit
 
 
 def load_outcome(run_dir: Path | str, *, policy: str, seed: int, decimals: int = 6) -> RunOutcome:
@@ -383,7 +398,7 @@ def load_outcome(run_dir: Path | str, *, policy: str, seed: int, decimals: int =
                    int(e["socialized"]) / d, int(e["bad_debt"]) / d)
         for e in events if e.get("event") == "Bankruptcy")
     bankrupt = {r.account for r in resolutions}
-    adl, closed = adl_taken(events, rows, decimals)
+    adl, closed, adl_profit = adl_taken(events, rows, decimals)
     accounts = []
     path = run_dir / "accounts.csv"
     try:
@@ -393,7 +408,8 @@ def load_outcome(run_dir: Path | str, *, policy: str, seed: int, decimals: int =
                 deposited, withdrawn, equity = float(a["deposited"]), float(a["withdrawn"]), float(a["equity"])
                 left = (a["kind"] in TRADER_KINDS and a["account"] not in bankrupt and withdrawn > 0
                         and equity <= LEFT_EQUITY_SHARE * deposited)
-                accounts.append(AccountOutcome(a["account"], a["kind"], float(a["profit"]) + taken, taken, left))
+                accounts.append(AccountOutcome(a["account"], a["kind"], float(a["profit"]) + taken, taken, left,
+                                               adl_profit.get(a["account"], 0.0)))
     except OSError as exc:
         raise OutcomeError(f"{path}: {exc.strerror}") from None
     except (KeyError, ValueError) as exc:

@@ -3,6 +3,7 @@ example (tests/support/fabricated_run.py), and the adapter that builds the outco
 files."""
 from __future__ import annotations
 
+import json
 import math
 
 import pytest
@@ -112,6 +113,22 @@ def test_load_outcome_from_run_files(tmp_path, policy, want):
     got = F.metrics(o)
     for key, value in HAND[want].items():
         assert got[key] == pytest.approx(value, abs=1e-9), key
+
+
+def test_adl_overshoot_counts_the_profit_of_closed_positions(tmp_path):
+    # the same queue, the Deleveraged records now carrying the closed positions' profit: account 1's
+    # closed short carried 6, account 2's 4, so the winners gave up 10 for a residual of 7.5
+    run = X.write_run(tmp_path / "adl", "adl")
+    events = [json.loads(line) for line in (run / "events.jsonl").read_text().splitlines()]
+    for e in events:
+        if e["event"] == "Deleveraged":
+            e["profit"] = {"0xA1": 6, "0xA2": 4}[e["counterparty"]] * X.DEC
+    (run / "events.jsonl").write_text("".join(json.dumps(e) + "\n" for e in events))
+    o = F.load_outcome(run, policy="adl", seed=1)
+    assert [a.closed_profit for a in o.accounts[:3]] == [6.0, 4.0, 0.0]
+    assert [a.lost for a in o.accounts[:3]] == [6.0, 4.0, 0.0]
+    assert F.overshoot(o) == pytest.approx(2.5)
+    assert F.taken_from_winners(o) == pytest.approx(7.5)  # the value moved is still the residual
 
 
 def test_load_outcome_errors(tmp_path):
