@@ -117,3 +117,16 @@ def test_parser_and_runner_contract(tmp_path):
     with pytest.raises(C.CompareError, match="returned 1 rows for 4 jobs"):
         C.run_compare("x", sc, ["adl", "pro_rata_size"], [1, 2], blocks=None, chain="anvil", out=tmp_path,
                       workers=1, runner=lambda *a, **k: [{"seed": 1, "out": ""}])
+
+
+def test_the_hyperliquid_scenario_is_a_fast_16_wave_crash():
+    sc = load_scenario("hyperliquid-2025-10")
+    crash = sc.prices.crash
+    assert (crash.block, crash.duration, crash.size) == (30, 16, -0.20)
+    assert crash.block + crash.duration <= 60  # `--blocks 60` sees the whole crash
+    true = sc.price_paths().true[0]
+    start, end = crash.block - 1, crash.block + crash.duration - 1  # the crash moves blocks 30..45
+    waves = true[start + 1: end + 1] / true[start: end]
+    assert len(waves) == 16 and (waves < 0.995).all()  # every one of the 16 blocks falls at least 0.5 %
+    assert 0.75 < true[end] / true[start] < 0.85
+    assert sc.agents.noise_traders.leverage.median < 1.5 < sc.agents.momentum_traders.leverage.median
