@@ -46,8 +46,10 @@ def compare_jobs(policies: Sequence[str], seeds: Sequence[int]) -> list[tuple[di
 
 
 def _default_runner() -> JobRunner:
-    from .sweep import run_jobs  # noqa: PLC0415 - the sweep's job runner (and its cluster) on demand
-
+    try:
+        from .sweep import run_jobs  # noqa: PLC0415 - the sweep's job runner (and its cluster) on demand
+    except ImportError:
+        raise CompareError("simulation.sweep has no run_jobs job runner in this build") from None
     return run_jobs
 
 

@@ -130,3 +130,11 @@ def test_the_hyperliquid_scenario_is_a_fast_16_wave_crash():
     assert len(waves) == 16 and (waves < 0.995).all()  # every one of the 16 blocks falls at least 0.5 %
     assert 0.75 < true[end] / true[start] < 0.85
     assert sc.agents.noise_traders.leverage.median < 1.5 < sc.agents.momentum_traders.leverage.median
+
+
+def test_without_the_sweeps_job_runner_compare_is_a_one_line_error(tmp_path, capsys, monkeypatch):
+    from simulation import sweep
+
+    monkeypatch.delattr(sweep, "run_jobs", raising=False)
+    assert C.main_compare(_args(tmp_path)) == 2
+    assert "no run_jobs job runner" in capsys.readouterr().err
