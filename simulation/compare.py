@@ -53,7 +53,8 @@ def _default_runner() -> JobRunner:
     return run_jobs
 
 
-def _in_job_order(jobs: Sequence[tuple[dict[str, Any], int]], results: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+def _in_job_order(jobs: Sequence[tuple[dict[str, Any], int]],
+                  results: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     """The runner's rows in job order: matched on (policy, seed) when every row names both,
     otherwise taken in the order returned."""
     if all(POLICY_KEY in r and "seed" in r for r in results):

@@ -418,7 +418,8 @@ def load_outcome(run_dir: Path | str, *, policy: str, seed: int, decimals: int =
     timeline = tuple(
         BlockPoint(int(r["block"]), float(r[f"oracle_{markets[0]}"]) if markets else math.nan,
                    float(r.get("pending_deficit") or 0.0), _float(r.get("vault_share_price", "")),
-                   sum(float(r[f"open_interest_{m}"]) for m in markets if r.get(f"open_interest_{m}") not in (None, "")),
+                   sum(float(r[f"open_interest_{m}"]) for m in markets
+                       if r.get(f"open_interest_{m}") not in (None, "")),
                    _float(r.get("vault_assets", "")))
         for r in rows)
     first = min((r.block for r in resolutions), default=None)

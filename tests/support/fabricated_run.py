@@ -80,7 +80,8 @@ def write_run(run_dir: Path, policy: str) -> Path:
     (run_dir / "events.jsonl").write_text("".join(json.dumps(e) + "\n" for e in events))
     with open(run_dir / "metrics.csv", "w", newline="") as fh:
         w = csv.writer(fh)
-        w.writerow(["block", "price_BTC", "oracle_BTC", "open_interest_BTC", "vault_share_price", "vault_assets", "pending_deficit"])
+        w.writerow(["block", "price_BTC", "oracle_BTC", "open_interest_BTC", "vault_share_price", "vault_assets",
+                    "pending_deficit"])
         for b in range(len(PENDING)):
             w.writerow([b, PRICE[b], PRICE[b], OI[b], SHARE[b], ASSETS[b], PENDING[b]])
     return run_dir
