@@ -91,6 +91,17 @@ def aggregate(rows: Sequence[dict[str, Any]], policies: Sequence[str]) -> dict[s
     return out
 
 
+def _json_safe(x: Any) -> Any:
+    """NaN and infinities as null: compare.json stays standard JSON."""
+    if isinstance(x, float) and not math.isfinite(x):
+        return None
+    if isinstance(x, dict):
+        return {k: _json_safe(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_json_safe(v) for v in x]
+    return x
+
+
 def _fmt(v: float) -> str:
     if v is None or not math.isfinite(v):
         return "-"
@@ -155,8 +166,8 @@ def run_compare(scenario_ref: str, sc: Any, policies: Sequence[str], seeds: Sequ
         w.writeheader()
         w.writerows(rows)
     agg = aggregate(rows, policies)
-    (out / "compare.json").write_text(json.dumps({"scenario": sc.name, "policies": list(policies), "seeds": seeds,
-                                                  "runs": rows, "aggregate": agg}, indent=2, default=str) + "\n")
+    doc = {"scenario": sc.name, "policies": list(policies), "seeds": seeds, "runs": rows, "aggregate": agg}
+    (out / "compare.json").write_text(json.dumps(_json_safe(doc), indent=2, default=str, allow_nan=False) + "\n")
     print(f"{sc.name}: {len(policies)} loss policies x {len(seeds)} seeds", file=stream)
     print(format_table(agg, policies, len(seeds)), file=stream)
     written = ["compare.csv", "compare.json"]

@@ -83,6 +83,8 @@ def test_a_failed_run_is_a_row_and_exit_3(tmp_path):
     failed = [r for r in rows if r["error"]]
     assert [(r["policy"], r["seed"]) for r in failed] == [("adl", "2")]
     assert failed[0]["ptsr"] == "nan"
+    runs = json.loads((tmp_path / "cmp" / "compare.json").read_text())["runs"]
+    assert [r["ptsr"] for r in runs if r["error"]] == [None]  # standard JSON: null, not NaN
     assert "1 of 2" in printed.getvalue() and "adl seed 2: SimulationError" in printed.getvalue()
     assert not (tmp_path / "cmp" / "compare_metrics.png").exists()
 
