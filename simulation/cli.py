@@ -54,9 +54,9 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("scenario", metavar="SCENARIO", help="a shipped scenario name (see `list`) or a path to a .toml file")
     r.add_argument("--seed", type=_seed, default=None, help="random seed (default: the scenario's seed)")
     r.add_argument("--blocks", type=_count, default=None, help="number of blocks to simulate (default: the scenario's)")
-    r.add_argument("--chain", default="anvil", metavar="anvil|embedded|URL",
-                   help="anvil: start a private anvil (default); embedded: in-process py-evm, no node, slower; "
-                        "URL: attach to a running anvil-compatible node")
+    r.add_argument("--chain", default="anvil", metavar="anvil|revm|URL",
+                   help="anvil: start a private anvil (default, the devnet of record); revm: in process, no node, "
+                        "same outputs, faster ('embedded' is an alias); URL: attach to a running anvil-compatible node")
     r.add_argument("--out", default=None, metavar="DIR", help="output folder (default: runs/SCENARIO-seedN)")
     r.add_argument("--set", action="append", metavar="PARAM=VALUE", dest="sets",
                    help="override a scenario parameter by dotted path, e.g. agents.stakers.capital=500000 (repeatable)")
@@ -64,27 +64,40 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--quiet", action="store_true", help="no progress bar")
 
     s = sub.add_parser("sweep", help="run seeds x a parameter grid in parallel and compare outcomes",
-                       description="Run a scenario for several seeds and every combination of --set values, each in its "
-                                   "own worker process with its own anvil; write sweep.csv and sweep.png.")
+                       description="Run a scenario for several seeds and every combination of --set values, each run a Dask "
+                                   "task with its own chain; write sweep.csv and sweep.png. Finished runs are kept: "
+                                   "the same command again skips them.")
     s.add_argument("scenario", metavar="SCENARIO", help="a shipped scenario name or a path to a .toml file")
     s.add_argument("--seeds", type=_count, required=True, help="number of seeds per grid point (seeds 1..N)")
     s.add_argument("--set", action="append", metavar="PARAM=V1,V2,...", dest="sets",
                    help="a parameter and the values to sweep, e.g. agents.stakers.capital=20000,60000 (repeatable)")
-    s.add_argument("--workers", type=_count, default=2, help="parallel worker processes (default 2)")
+    s.add_argument("--workers", type=_count, default=2,
+                   help="local Dask worker processes, one thread each (default 2; ignored with --cluster)")
+    s.add_argument("--cluster", default=None, metavar="ADDRESS",
+                   help="submit the runs to a running Dask scheduler, e.g. tcp://10.0.0.5:8786, instead of a local cluster")
     s.add_argument("--blocks", type=_count, default=None, help="blocks per run (default: the scenario's)")
-    s.add_argument("--chain", default="anvil", metavar="anvil|embedded",
-                   help="chain per worker: anvil (default, one per worker) or embedded")
+    s.add_argument("--chain", default="revm", metavar="revm|anvil",
+                   help="chain per run: revm (default: in process, deployed once per worker and restored from a "
+                        "snapshot) or anvil (a private anvil per run)")
     s.add_argument("--out", default=None, metavar="DIR", help="output folder (default: runs/sweep-SCENARIO)")
 
     sub.add_parser("list", help="list the shipped scenarios, one line each",
                    description="List the shipped scenarios with their descriptions.")
 
-    b = sub.add_parser("bench", help="measure batched raw-RPC throughput against one-by-one ape transactions",
-                       description="Send the same agent transactions batched over raw JSON-RPC and one by one through "
-                                   "ape, side by side on anvil; print both rates and the ratio.")
+    b = sub.add_parser("bench", help="throughput of revm, anvil batched and ape side by side, and the per-run cost",
+                       description="Send the same signed-order fills in process on revm, batched over raw JSON-RPC to "
+                                   "anvil and one by one through ape; print the rates and ratios, then the per-run "
+                                   "cost of a short scenario on each chain. --scale: the scale curve instead.")
     b.add_argument("--txs", type=_count, default=2000, help="transactions for the batched path (default 2000)")
     b.add_argument("--ape-txs", type=_count, default=100, help="transactions for the ape path (default 100)")
-    b.add_argument("--per-block", type=_count, default=200, help="transactions per block on the batched path")
+    b.add_argument("--per-block", type=_count, default=200, help="transactions per block on the batched paths")
+    b.add_argument("--run-blocks", type=_count, default=30, help="blocks of the short scenario timed per run (default 30)")
+    b.add_argument("--runs", type=int, default=3, help="runs per chain for the per-run cost (default 3; 0 skips it)")
+    b.add_argument("--scenario", default="default", help="scenario for the per-run cost and --scale (default: default)")
+    b.add_argument("--scale", default=None, metavar="N1,N2,...",
+                   help="instead: the scale curve, the scenario with N trader accounts each on revm, time per block "
+                        "and where it goes, e.g. --scale 100,300,1000")
+    b.add_argument("--scale-blocks", type=_count, default=1000, help="blocks per --scale point (default 1000)")
     return p
 
 
@@ -134,17 +147,24 @@ def cmd_sweep(a: argparse.Namespace) -> int:
     from .scenario import load_scenario
     from .sweep import run_sweep
 
+    from .devnets import normalize_kind
+
+    if normalize_kind(a.chain) not in ("revm", "anvil"):
+        raise ValueError(f"sweep --chain must be revm or anvil (each run gets its own chain), got {a.chain!r}")
     sc = load_scenario(a.scenario)
     grid = _parse_sets(a.sets, multi=True)
     sc.with_overrides({k: v[0] for k, v in grid.items()})  # validate names and first values early
     out = Path(a.out) if a.out else Path("runs") / f"sweep-{sc.name}"
-    return run_sweep(a.scenario, sc, grid, seeds=a.seeds, workers=a.workers, blocks=a.blocks, chain=a.chain, out=out)
+    return run_sweep(a.scenario, sc, grid, seeds=a.seeds, workers=a.workers, blocks=a.blocks, chain=a.chain, out=out,
+                     cluster=a.cluster)
 
 
 def cmd_bench(a: argparse.Namespace) -> int:
     from .bench import run_bench
 
-    return run_bench(n_batched=a.txs, n_ape=a.ape_txs, per_block=a.per_block)
+    scale = [int(x) for x in a.scale.split(",")] if a.scale else None
+    return run_bench(n_batched=a.txs, n_ape=a.ape_txs, per_block=a.per_block, run_blocks=a.run_blocks, runs=a.runs,
+                     scale=scale, scale_blocks=a.scale_blocks, scenario=a.scenario)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -179,11 +179,13 @@ class RevmChain(Chain):
                 if t.to is None:
                     self._sync_nonce(t.sender, n)
                     addr = evm.deploy(t.sender, t.data, value=t.value or None, gas=t.gas)
-                    res = TxResult(t, h, True, evm.result.gas_used, self._logs(),
+                    r = evm.result  # (each access converts the whole result)
+                    res = TxResult(t, h, True, r.gas_used, self._logs(r.logs),
                                    contract_address=to_checksum_address(addr))
                 else:
                     evm.message_call(t.sender, t.to, t.data, value=t.value or None, gas=t.gas)
-                    res = TxResult(t, h, True, evm.result.gas_used, self._logs())
+                    r = evm.result
+                    res = TxResult(t, h, True, r.gas_used, self._logs(r.logs))
             except RuntimeError as exc:
                 msg = str(exc)
                 m = _REVERT.search(msg)
@@ -200,9 +202,10 @@ class RevmChain(Chain):
             results.append(res)
         return results
 
-    def _logs(self) -> list[Log]:
+    @staticmethod
+    def _logs(logs) -> list[Log]:
         out = []
-        for lg in self.evm.result.logs:
+        for lg in logs:
             topics, data = lg.data
             out.append(Log(to_checksum_address(lg.address), list(topics), bytes(data)))
         return out
