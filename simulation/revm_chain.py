@@ -141,7 +141,9 @@ class RevmChain(Chain):
         self._nonces: dict[str, int] = {}
         self._snaps: dict[int, _Snap] = {}
         self._next_snap = 1
-        self.bases: dict[str, tuple[int, Any]] = {}  # simulation.snapshots: key -> (snapshot id, deployment)
+        self.bases: dict[str, tuple[int, Any]] = {}  # simulation.devnets: key -> (snapshot id, deployment)
+        self._last_calls: list = []
+        self._last_payload = b""
 
     def _block_env(self):
         return self._BlockEnv(number=self.number, coinbase=ZERO, timestamp=self.timestamp, difficulty=0,
@@ -214,11 +216,16 @@ class RevmChain(Chain):
         """All calls in one EVM execution (the multicall above), each a STATICCALL from it."""
         if not calls:
             return []
-        parts = []
-        for to, data in calls:
-            parts += (bytes(12), bytes.fromhex(to[2:]), len(data).to_bytes(32, "big"), data)
+        if calls == self._last_calls:  # the engine reads the same calls every block (cheap: `is` first)
+            payload = self._last_payload
+        else:
+            parts = []
+            for to, data in calls:
+                parts += (bytes(12), bytes.fromhex(to[2:]), len(data).to_bytes(32, "big"), data)
+            payload = b"".join(parts)
+            self._last_calls, self._last_payload = list(calls), payload
         try:
-            self.evm.message_call(ZERO, MULTICALL, b"".join(parts), gas=self.gas_limit)
+            self.evm.message_call(ZERO, MULTICALL, payload, gas=self.gas_limit)
             raise RuntimeError("the read multicall returned instead of reverting")
         except RuntimeError as exc:
             m = _REVERT.search(str(exc))
