@@ -111,6 +111,22 @@ MULTICALL_CODE = _assemble([
 MULTICALL = "0x00000000000000000000000000000000C1a3b0C4"
 
 
+class _Result(TxResult):
+    """A TxResult whose anvil-style hash is computed the first time someone reads it."""
+
+    @property
+    def hash(self) -> str:  # type: ignore[override]
+        h = self.__dict__.get("_hash")
+        if not h:
+            h = self.__dict__["_hash"] = anvil_tx_hash(*self.__dict__["_hash_args"])
+        return h
+
+    @hash.setter
+    def hash(self, value: str) -> None:
+        if value:
+            self.__dict__["_hash"] = value
+
+
 @dataclass
 class _Snap:
     checkpoint: Any
@@ -176,29 +192,29 @@ class RevmChain(Chain):
         cid = self.chain_id
         for t in txs:
             n = self._nonce(t.sender)
-            h = anvil_tx_hash(cid, t.sender, n, t.gas, t.to, t.value, t.data)
             try:
                 if t.to is None:
                     self._sync_nonce(t.sender, n)
                     addr = evm.deploy(t.sender, t.data, value=t.value or None, gas=t.gas)
                     r = evm.result  # (each access converts the whole result)
-                    res = TxResult(t, h, True, r.gas_used, self._logs(r.logs),
-                                   contract_address=to_checksum_address(addr))
+                    res = _Result(t, "", True, r.gas_used, self._logs(r.logs),
+                                  contract_address=to_checksum_address(addr))
                 else:
                     evm.message_call(t.sender, t.to, t.data, value=t.value or None, gas=t.gas)
                     r = evm.result
-                    res = TxResult(t, h, True, r.gas_used, self._logs(r.logs))
+                    res = _Result(t, "", True, r.gas_used, self._logs(r.logs))
             except RuntimeError as exc:
                 msg = str(exc)
                 m = _REVERT.search(msg)
                 if m:
-                    res = TxResult(t, h, False, int(m.group(1)), reason=decode_revert(m.group(2)))
+                    res = _Result(t, "", False, int(m.group(1)), reason=decode_revert(m.group(2)))
                 else:
                     m = _HALT.search(msg)
                     if not m:  # invalid before execution: never mined, the nonce is not used
                         results.append(TxResult(t, "", False, reason=f"rejected: {msg}"))
                         continue
-                    res = TxResult(t, h, False, int(m.group(2)), reason=f"halted: {m.group(1)}")
+                    res = _Result(t, "", False, int(m.group(2)), reason=f"halted: {m.group(1)}")
+            res.__dict__["_hash_args"] = (cid, t.sender, n, t.gas, t.to, t.value, t.data)
             evm.reset_transient_storage()  # EIP-1153: transient storage lives for one transaction
             self._nonces[t.sender] = n + 1
             results.append(res)
