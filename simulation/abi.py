@@ -132,13 +132,31 @@ class EventSpec:
     types: tuple[str, ...]
     indexed: tuple[bool, ...]
 
+    def __post_init__(self):
+        flat = _flat_static(self.types) if all(not t.startswith("(") for t in self.types) else None
+        object.__setattr__(self, "_dec", [_word_decoder(t) for t in flat] if flat is not None
+                           and len(flat) == len(self.types) else None)
+
     def decode(self, topics: Sequence[bytes], data: bytes) -> dict[str, Any]:
-        """Decode a log into {field: value} (addresses checksummed)."""
+        """Decode a log into {field: value} (addresses checksummed). Events of static words take
+        a fast path (no eth_abi dispatch)."""
+        dec = self._dec
+        if dec is not None and len(topics) == 1 + sum(self.indexed) and len(data) == 32 * (len(dec) - sum(self.indexed)):
+            out: dict[str, Any] = {}
+            ti, di = 1, 0
+            for n, i, d in zip(self.names, self.indexed, dec):
+                if i:
+                    out[n] = d(bytes(topics[ti]))
+                    ti += 1
+                else:
+                    out[n] = d(data[di: di + 32])
+                    di += 32
+            return out
         idx_types = [t for t, i in zip(self.types, self.indexed) if i]
         data_types = [t for t, i in zip(self.types, self.indexed) if not i]
         idx_vals = [decode([t], bytes(tp))[0] for t, tp in zip(idx_types, topics[1:])]
         data_vals = list(decode(data_types, bytes(data))) if data_types else []
-        out: dict[str, Any] = {}
+        out = {}
         for n, t, i in zip(self.names, self.types, self.indexed):
             v = idx_vals.pop(0) if i else data_vals.pop(0)
             if t == "address":

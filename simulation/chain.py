@@ -1,5 +1,5 @@
-"""The chain layer: one interface over anvil (batched raw JSON-RPC) and an in-process py-evm
-chain (eth-tester, via web3's EthereumTesterProvider), plus the deployment backend.
+"""The chain layer: one interface over anvil (batched raw JSON-RPC) and an in-process revm chain
+(`simulation.revm_chain.RevmChain`), plus the deployment backend.
 
 The engine's hot path per block is: `send_block(txs, timestamp)` (one batched request of
 eth_sendTransaction with explicit gas and Python-managed nonces, then one evm_mine with the
@@ -92,7 +92,7 @@ def _unhex(s: str | None) -> bytes:
 
 
 class Chain(abc.ABC):
-    """A devnet the simulation can drive. Subclasses: RpcChain (anvil/URL), EmbeddedChain."""
+    """A devnet the simulation can drive. Subclasses: RpcChain (anvil/URL), revm_chain.RevmChain."""
 
     kind: str = "abstract"
     chain_id: int = 31337
@@ -110,7 +110,7 @@ class Chain(abc.ABC):
         """Give each address `wei` of ether (gas money)."""
 
     def add_key(self, private_key: bytes) -> None:  # noqa: B027 - optional hook
-        """Let the chain send transactions from this key's address (embedded needs the key)."""
+        """Let the chain send transactions from this key's address (anvil and revm need nothing)."""
 
     @abc.abstractmethod
     def latest_timestamp(self) -> int: ...
@@ -120,6 +120,13 @@ class Chain(abc.ABC):
 
     def close(self) -> None:  # noqa: B027
         """Release resources (the anvil process is owned by whoever started it)."""
+
+    def snapshot(self) -> int:
+        """Checkpoint the whole chain state; `revert(id)` returns to it (and drops later snapshots)."""
+        raise NotImplementedError(f"{self.kind} has no snapshots")
+
+    def revert(self, snapshot_id: int) -> None:
+        raise NotImplementedError(f"{self.kind} has no snapshots")
 
     @property
     def default_sender(self) -> str:
@@ -262,6 +269,14 @@ class RpcChain(Chain):
     def block_number(self) -> int:
         return int(self.rpc.call("eth_blockNumber"), 16)
 
+    def snapshot(self) -> int:
+        return int(self.rpc.call("evm_snapshot"), 16)
+
+    def revert(self, snapshot_id: int) -> None:
+        if not self.rpc.call("evm_revert", [hex(snapshot_id)]):
+            raise KeyError(f"no such snapshot {snapshot_id} (already reverted?)")
+        self._nonces.clear()  # nonces went back with the state
+
     def close(self) -> None:
         """Hand a node attached by URL back with automine on, as we found it."""
         try:
@@ -270,134 +285,6 @@ class RpcChain(Chain):
         except Exception:  # noqa: BLE001 - the node may be gone already
             pass
         self.rpc.close()
-
-
-class EmbeddedChain(Chain):
-    """In-process py-evm chain (eth-tester behind web3's EthereumTesterProvider). No node, slower."""
-
-    kind = "embedded"
-
-    def __init__(self) -> None:
-        from web3.providers.eth_tester import EthereumTesterProvider
-
-        self.provider = EthereumTesterProvider()
-        self.tester = self.provider.ethereum_tester
-        self.tester.disable_auto_mine_transactions()
-        cid = self.provider.make_request("eth_chainId", [])["result"]
-        self.chain_id = int(cid, 16) if isinstance(cid, str) else int(cid)
-        self._funders = list(self.tester.get_accounts())  # pre-funded by eth-tester
-        self._funder = self._funders[0]
-        self._known = {a.lower() for a in self.tester.get_accounts()}
-        self._nonces: dict[str, int] = {}
-
-    @property
-    def default_sender(self) -> str:
-        return to_checksum_address(self._funder)
-
-    def add_key(self, private_key: bytes) -> None:
-        from eth_keys import keys
-
-        addr = keys.PrivateKey(private_key).public_key.to_checksum_address()
-        if addr.lower() not in self._known:
-            self.tester.add_account("0x" + private_key.hex())
-            self._known.add(addr.lower())
-
-    def _mine(self, timestamp: int | None) -> None:
-        backend = self.tester.backend
-        if timestamp is not None:
-            hdr = backend.chain.header
-            if timestamp > hdr.timestamp:
-                backend.chain.header = hdr.copy(timestamp=timestamp)
-        self.tester.mine_blocks()
-
-    def send_block(self, txs: Sequence[Tx], timestamp: int | None = None) -> list[TxResult]:
-        if timestamp is not None:  # stamp the pending block before any tx executes
-            hdr = self.tester.backend.chain.header
-            if timestamp > hdr.timestamp:
-                self.tester.backend.chain.header = hdr.copy(timestamp=timestamp)
-        hashes: list[str | None] = []
-        errors: dict[int, str] = {}
-        for i, t in enumerate(txs):
-            if t.sender not in self._nonces:
-                self._nonces[t.sender] = self.tester.get_nonce(t.sender)
-            tx: dict[str, Any] = {"from": t.sender, "data": _hx(t.data), "gas": t.gas, "value": t.value,
-                                  "nonce": self._nonces[t.sender]}
-            if t.to is not None:
-                tx["to"] = t.to
-            try:
-                self.tester.validator.validate_inbound_transaction(tx, txn_internal_type="send")
-                raw = self.tester.normalizer.normalize_inbound_transaction(tx)
-                hashes.append(_hx(bytes(self.tester.backend.send_transaction(raw))))
-                self._nonces[t.sender] += 1
-            except Exception as exc:  # noqa: BLE001 - rejected before execution: data, not a crash
-                hashes.append(None)
-                errors[i] = f"rejected: {exc}"
-        parent_number = self.block_number()
-        self.tester.backend.mine_blocks()
-        results = []
-        for i, (t, h) in enumerate(zip(txs, hashes)):
-            if h is None:
-                results.append(TxResult(t, "", False, reason=errors[i]))
-                continue
-            r = self.tester.get_transaction_receipt(h)
-            ok = r["status"] == 1
-            logs = [Log(to_checksum_address(lg["address"]), [_b(x) for x in lg["topics"]],
-                        _b(lg["data"])) for lg in r["logs"]]
-            res = TxResult(t, h if isinstance(h, str) else _hx(h), ok, r["gas_used"], logs,
-                           contract_address=(to_checksum_address(r["contract_address"])
-                                             if r.get("contract_address") else None))
-            if not ok:
-                res.reason = self._replay_reason(t, parent_number)
-            results.append(res)
-        return results
-
-    def _replay_reason(self, t: Tx, block: int) -> str:
-        from eth_tester.exceptions import TransactionFailed
-
-        c: dict[str, Any] = {"from": t.sender, "data": _hx(t.data), "gas": t.gas}
-        if t.to:
-            c["to"] = t.to
-        try:
-            self.tester.call(c, block)
-        except TransactionFailed as exc:
-            arg = exc.args[0] if exc.args else None
-            if isinstance(arg, (bytes, bytearray)):
-                return decode_revert(bytes(arg))
-            return str(arg) if arg else "reverted"
-        except Exception as exc:  # noqa: BLE001
-            return f"reverted ({exc.__class__.__name__})"
-        return "lost a race: succeeds against the parent state, reverted after earlier txs in the block"
-
-    def call_many(self, calls: Sequence[tuple[str, bytes]]) -> list[bytes | CallError]:
-        from eth_tester.exceptions import TransactionFailed
-
-        out: list[bytes | CallError] = []
-        for to, data in calls:
-            try:
-                out.append(_b(self.tester.call({"from": self._funder, "to": to, "data": _hx(data), "gas": 30_000_000}, "latest")))
-            except TransactionFailed as exc:
-                arg = exc.args[0] if exc.args else None
-                out.append(CallError(decode_revert(bytes(arg)) if isinstance(arg, (bytes, bytearray)) else str(arg)))
-        return out
-
-    def fund(self, addresses: Sequence[str], wei: int) -> None:
-        """Ether from eth-tester's pre-funded accounts (capped so every address gets some)."""
-        funders = self._funders
-        per_funder = -(-len(addresses) // len(funders)) + 1
-        wei = min(wei, min(self.tester.get_balance(f) for f in funders) // per_funder)
-        txs = []
-        for i, a in enumerate(addresses):
-            f = funders[i % len(funders)]
-            txs.append(Tx(to_checksum_address(f), a, b"", gas=21000, value=wei))
-        for r in self.send_block(txs):
-            if not r.ok:
-                raise RuntimeError(f"funding {r.tx.to} failed: {r.reason}")
-
-    def latest_timestamp(self) -> int:
-        return self.tester.get_block_by_number("latest")["timestamp"]
-
-    def block_number(self) -> int:
-        return self.tester.get_block_by_number("latest")["number"]
 
 
 class ChainBackend:
@@ -426,7 +313,7 @@ class ChainBackend:
         return self.sender
 
     def can_sign(self, address: str) -> bool:
-        return self.chain.kind != "embedded" or address.lower() == self.sender.lower()
+        return True  # anvil impersonates, revm needs no signature
 
     def _ts(self) -> int:
         return self.chain.latest_timestamp() + self.block_time

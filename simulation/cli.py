@@ -54,9 +54,9 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("scenario", metavar="SCENARIO", help="a shipped scenario name (see `list`) or a path to a .toml file")
     r.add_argument("--seed", type=_seed, default=None, help="random seed (default: the scenario's seed)")
     r.add_argument("--blocks", type=_count, default=None, help="number of blocks to simulate (default: the scenario's)")
-    r.add_argument("--chain", default="anvil", metavar="anvil|embedded|URL",
-                   help="anvil: start a private anvil (default); embedded: in-process py-evm, no node, slower; "
-                        "URL: attach to a running anvil-compatible node")
+    r.add_argument("--chain", default="anvil", metavar="anvil|revm|URL",
+                   help="anvil: start a private anvil (default, the devnet of record); revm: in process, no node, "
+                        "same outputs, faster ('embedded' is an alias); URL: attach to a running anvil-compatible node")
     r.add_argument("--out", default=None, metavar="DIR", help="output folder (default: runs/SCENARIO-seedN)")
     r.add_argument("--set", action="append", metavar="PARAM=VALUE", dest="sets",
                    help="override a scenario parameter by dotted path, e.g. agents.stakers.capital=500000 (repeatable)")
@@ -65,18 +65,23 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--quiet", action="store_true", help="no progress bar")
 
     s = sub.add_parser("sweep", help="run seeds x a parameter grid in parallel and compare outcomes",
-                       description="Run a scenario for several seeds and every combination of --set values, each in its "
-                                   "own worker process with its own anvil; write sweep.csv and sweep.png.")
+                       description="Run a scenario for several seeds and every combination of --set values, each run a Dask "
+                                   "task with its own chain; write sweep.csv and sweep.png. Finished runs are kept: "
+                                   "the same command again skips them.")
     s.add_argument("scenario", metavar="SCENARIO", help="a shipped scenario name or a path to a .toml file")
     s.add_argument("--seeds", required=True, metavar="N|A-B",
                    help="seeds per grid point: N (seeds 1..N) or a range A-B; a range run into the folder of an "
                         "earlier sweep extends it and the rows are merged")
     s.add_argument("--set", action="append", metavar="PARAM=V1,V2,...", dest="sets",
                    help="a parameter and the values to sweep, e.g. agents.stakers.capital=20000,60000 (repeatable)")
-    s.add_argument("--workers", type=_count, default=2, help="parallel worker processes (default 2)")
+    s.add_argument("--workers", type=_count, default=2,
+                   help="local Dask worker processes, one thread each (default 2; ignored with --cluster)")
+    s.add_argument("--cluster", default=None, metavar="ADDRESS",
+                   help="submit the runs to a running Dask scheduler, e.g. tcp://10.0.0.5:8786, instead of a local cluster")
     s.add_argument("--blocks", type=_count, default=None, help="blocks per run (default: the scenario's)")
-    s.add_argument("--chain", default="anvil", metavar="anvil|embedded",
-                   help="chain per worker: anvil (default, one per worker) or embedded")
+    s.add_argument("--chain", default="revm", metavar="revm|anvil",
+                   help="chain per run: revm (default: in process, deployed once per worker and restored from a "
+                        "snapshot) or anvil (a private anvil per run)")
     s.add_argument("--out", default=None, metavar="DIR", help="output folder (default: runs/sweep-SCENARIO)")
     s.add_argument("--force", action="store_true", help="rerun (and replace) runs the output folder already has, "
                                                         "or write into a folder that is not a sweep's")
@@ -108,21 +113,31 @@ def build_parser() -> argparse.ArgumentParser:
         g.add_argument("--probes", type=_count, default=6, help="most probes (runs of all seeds), default 6")
         g.add_argument("--set", action="append", metavar="PARAM=VALUE", dest="sets",
                        help="a fixed override for every run (repeatable)")
-        g.add_argument("--workers", type=_count, default=2, help="parallel worker processes (default 2)")
+        g.add_argument("--workers", type=_count, default=2,
+                       help="local Dask worker processes, one thread each (default 2; ignored with --cluster)")
+        g.add_argument("--cluster", default=None, metavar="ADDRESS", help="submit the runs to a running Dask scheduler")
         g.add_argument("--blocks", type=_count, default=None, help="blocks per run (default: the scenario's)")
-        g.add_argument("--chain", default="anvil", metavar="anvil|embedded", help="chain per worker (default anvil)")
+        g.add_argument("--chain", default="revm", metavar="revm|anvil", help="chain per run (default revm)")
         g.add_argument("--out", default=None, metavar="DIR", help="output folder (default: runs/NAME-SCENARIO)")
         g.add_argument("--force", action="store_true", help="write into an existing output folder")
 
     sub.add_parser("list", help="list the shipped scenarios, one line each",
                    description="List the shipped scenarios with their descriptions.")
 
-    b = sub.add_parser("bench", help="measure batched raw-RPC throughput against one-by-one ape transactions",
-                       description="Send the same agent transactions batched over raw JSON-RPC and one by one through "
-                                   "ape, side by side on anvil; print both rates and the ratio.")
+    b = sub.add_parser("bench", help="throughput of revm, anvil batched and ape side by side, and the per-run cost",
+                       description="Send the same signed-order fills in process on revm, batched over raw JSON-RPC to "
+                                   "anvil and one by one through ape; print the rates and ratios, then the per-run "
+                                   "cost of a short scenario on each chain. --scale: the scale curve instead.")
     b.add_argument("--txs", type=_count, default=2000, help="transactions for the batched path (default 2000)")
     b.add_argument("--ape-txs", type=_count, default=100, help="transactions for the ape path (default 100)")
-    b.add_argument("--per-block", type=_count, default=200, help="transactions per block on the batched path")
+    b.add_argument("--per-block", type=_count, default=200, help="transactions per block on the batched paths")
+    b.add_argument("--run-blocks", type=_count, default=30, help="blocks of the short scenario timed per run (default 30)")
+    b.add_argument("--runs", type=int, default=3, help="runs per chain for the per-run cost (default 3; 0 skips it)")
+    b.add_argument("--scenario", default="default", help="scenario for the per-run cost and --scale (default: default)")
+    b.add_argument("--scale", default=None, metavar="N1,N2,...",
+                   help="instead: the scale curve, the scenario with N trader accounts each on revm, time per block "
+                        "and where it goes, e.g. --scale 100,300,1000")
+    b.add_argument("--scale-blocks", type=_count, default=1000, help="blocks per --scale point (default 1000)")
     return p
 
 
@@ -230,8 +245,12 @@ def cmd_sweep(a: argparse.Namespace) -> int:
     if not earlier_rows(out):
         claim_out(out, a.force)
     check_chain(a.chain)
+    from .devnets import normalize_kind
+
+    if normalize_kind(a.chain) not in ("revm", "anvil"):
+        raise ValueError(f"sweep --chain must be revm or anvil (each run gets its own chain), got {a.chain!r}")
     return run_sweep(a.scenario, sc, grid, seeds=seeds, workers=a.workers, blocks=a.blocks, chain=a.chain, out=out,
-                     force=a.force, base_overrides=fixed, argv=a.argv, cluster=getattr(a, "cluster", None))
+                     force=a.force, base_overrides=fixed, argv=a.argv, cluster=a.cluster)
 
 
 def cmd_params(a: argparse.Namespace) -> int:
@@ -264,7 +283,7 @@ def cmd_seek(a: argparse.Namespace) -> int:
     print(f"{a.command} {sc.name}: smallest {a.param} in [{lo:g}, {hi:g}] with {target} "
           f"({len(seeds)} seeds per probe, at most {a.probes} probes)")
     res = seek(a.scenario, sc, a.param, target, lo=lo, hi=hi, seeds=seeds, probes=a.probes, blocks=a.blocks,
-               chain=a.chain, out=out, workers=a.workers, base_overrides=overrides, argv=a.argv)
+               chain=a.chain, out=out, workers=a.workers, cluster=a.cluster, base_overrides=overrides, argv=a.argv)
     if res.answer is None:
         print(f"NOT MET within [{lo:g}, {hi:g}]: at {a.param} = {hi:g} the {target.stat} {target.metric} is "
               f"{res.probes[0].statistic:,.2f}. Report: {out / 'report.md'}")
@@ -281,7 +300,9 @@ def cmd_seek(a: argparse.Namespace) -> int:
 def cmd_bench(a: argparse.Namespace) -> int:
     from .bench import run_bench
 
-    return run_bench(n_batched=a.txs, n_ape=a.ape_txs, per_block=a.per_block)
+    scale = [int(x) for x in a.scale.split(",")] if a.scale else None
+    return run_bench(n_batched=a.txs, n_ape=a.ape_txs, per_block=a.per_block, run_blocks=a.run_blocks, runs=a.runs,
+                     scale=scale, scale_blocks=a.scale_blocks, scenario=a.scenario)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -2,9 +2,8 @@
 agents decide -> one batched send + one mine -> one batched read -> invariants -> metrics."""
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass
-from typing import Any, Iterator, Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -12,8 +11,8 @@ from . import deployment as D
 from .abi import Artifacts, ContractType
 from .agents import Agent, AccountView, Intent, MarketView, OffchainContext, OrderBook, VaultView, World
 from .agents.registry import kinds_in_turn_order
-from .anvil import Anvil
-from .chain import CallError, Chain, ChainBackend, EmbeddedChain, RpcChain, Tx, TxResult
+from .chain import CallError, Chain, ChainBackend, Tx, TxResult
+from .devnets import deploy_key, deploy_or_restore, open_chain  # noqa: F401 - open_chain is re-exported
 from .invariants import AccountReading, BlockFlags, Event, InvariantChecker, Readings, Violation
 from .impact import ImpactModel
 from .keys import derive_key, domain_separator
@@ -25,28 +24,6 @@ WAD = 10**18
 
 class SimulationError(RuntimeError):
     """The run could not proceed (deployment failed, chain died, ...)."""
-
-
-@contextlib.contextmanager
-def open_chain(kind: str) -> Iterator[Chain]:
-    """'anvil' (start a private anvil, always stopped), 'embedded' (in-process), or a URL."""
-    if kind == "anvil":
-        with Anvil() as node:
-            chain = RpcChain(node.url, owned=True)
-            try:
-                yield chain
-            finally:
-                chain.close()
-    elif kind == "embedded":
-        yield EmbeddedChain()
-    elif kind.startswith(("http://", "https://")):
-        chain = RpcChain(kind)
-        try:
-            yield chain
-        finally:
-            chain.close()
-    else:
-        raise ValueError(f"--chain must be anvil, embedded or an http(s) URL, got {kind!r}")
 
 
 def deployment_config(sc: Scenario, prices0: Sequence[float]) -> D.DeployConfig:
@@ -185,12 +162,19 @@ class Engine:
     # ------------------------------------------------------------------------------------------
     # setup
     def deploy(self) -> Protocol:
-        if self.chain.latest_timestamp() < GENESIS_TS:
-            self.chain.send_block([], GENESIS_TS)
         backend = ChainBackend(self.chain, self.artifacts)
-        cfg = deployment_config(self.sc, [float(x) for x in self.true[:, 0]])
-        try:
-            self.deployment = D.deploy_protocol(backend, cfg, network="simulation", local=True)
+        prices0 = [float(x) for x in self.true[:, 0]]
+        cfg = deployment_config(self.sc, prices0)
+
+        def fresh() -> D.Deployment:
+            if self.chain.latest_timestamp() < GENESIS_TS:
+                self.chain.send_block([], GENESIS_TS)
+            return D.deploy_protocol(backend, cfg, network="simulation", local=True)
+
+        try:  # once per configuration on a reused chain, then restored from its snapshot
+            key = deploy_key(self.sc.protocol.model_dump(mode="json"),
+                             [m.model_dump(mode="json") for m in self.sc.markets], prices0, str(self.artifacts.path))
+            self.deployment = deploy_or_restore(self.chain, key, fresh)
         except Exception as exc:  # noqa: BLE001
             raise SimulationError(f"deployment failed: {exc}") from exc
         dep = self.deployment

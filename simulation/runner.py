@@ -63,14 +63,16 @@ def account_table(engine: Engine) -> list[dict[str, Any]]:
 def run_scenario(sc: Scenario, *, scenario_ref: str, seed: int | None = None, blocks: int | None = None,
                  chain: str = "anvil", out: Path | str = "runs/default", progress: bool = True,
                  plots: bool = True, overrides: dict[str, Any] | None = None, report: bool = False,
-                 argv: list[str] | None = None) -> RunResult:
-    """Run `sc` and write metrics.csv, events.jsonl, summary.json, plots (and violation.json)."""
+                 argv: list[str] | None = None, reuse_chain: bool = False) -> RunResult:
+    """Run `sc` and write metrics.csv, events.jsonl, summary.json, plots (and violation.json).
+    `reuse_chain`: run on this process's long-lived chain, restored from its deployment snapshot
+    (sweep workers; see simulation.devnets)."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     (out / "violation.json").unlink(missing_ok=True)
     seed = sc.seed if seed is None else seed
     t_start = time.perf_counter()
-    with open_chain(chain) as ch:
+    with open_chain(chain, reuse=reuse_chain) as ch:
         eng = Engine(sc, ch, seed=seed, blocks=blocks)
         eng.setup()
         t_setup = time.perf_counter() - t_start

@@ -1,16 +1,13 @@
-"""`clawback-sim sweep`: seeds x a parameter grid, each run in its own worker process with its own
-chain (anvil by default), combined into sweep.csv and sweep.png."""
+"""`clawback-sim sweep`: seeds x a parameter grid, each run a Dask task with its own chain (revm by
+default), combined into sweep.csv and sweep.png."""
 from __future__ import annotations
 
 import csv
 import itertools
 import json
 import sys
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any
-
-from tqdm import tqdm
 
 from .scenario import Scenario
 
@@ -28,73 +25,16 @@ def grid_points(grid: dict[str, list[Any]]) -> list[dict[str, Any]]:
     return [dict(zip(keys, vals)) for vals in itertools.product(*(grid[k] for k in keys))]
 
 
-def _slug(point: dict[str, Any]) -> str:
-    return "_".join(f"{k.split('.')[-1]}={v}" for k, v in point.items()) or "base"
-
-
-def _worker_init() -> None:
-    """Workers leave Ctrl-C to the parent, and turn its SIGTERM into SystemExit so that every
-    `finally` (stopping the worker's anvil) runs."""
-    import signal
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-    def stop(signum, frame):
-        raise SystemExit(128 + signum)
-
-    signal.signal(signal.SIGTERM, stop)
-
-
-def _job(scenario_ref: str, sc_json: str, point: dict[str, Any], seed: int, blocks: int | None, chain: str,
-         out: str) -> dict[str, Any]:
-    """One run in a worker process (own chain); returns the sweep row."""
-    from .runner import run_scenario
-
-    sc = Scenario.model_validate_json(sc_json).with_overrides(point)
-    row: dict[str, Any] = {"seed": seed, **point, **{k: None for k in OUTCOME_KEYS}, "solvent": None,
-                           "violation": "", "error": ""}
-    try:
-        res = run_scenario(sc, scenario_ref=scenario_ref, seed=seed, blocks=blocks, chain=chain, out=Path(out),
-                           progress=False, plots=False, overrides=point)
-        s = res.summary
-        row.update({k: s.get(k) for k in OUTCOME_KEYS})
-        row["solvent"] = s["solvent"]
-        row["violation"] = s["violation"]["check"] if s["violation"] else ""
-    except Exception as exc:  # noqa: BLE001 - a failed run is a row, not a crashed sweep
-        row["error"] = f"{type(exc).__name__}: {exc}"
-    row["out"] = out
-    return row
-
-
-def job_dir(out: Path, point: dict[str, Any], seed: int) -> Path:
-    """Where one (point, seed) run writes its files."""
-    return out / _slug(point) / f"seed{seed}"
-
-
 def run_jobs(scenario_ref: str, sc: Scenario, jobs: list[tuple[dict, int]], *, blocks: int | None, chain: str,
              out: Path, workers: int, cluster: str | None = None, desc: str = "") -> list[dict]:
-    """Run every (point, seed) job, each in its own worker process with its own chain, and return one row
-    per job (seed, the point's params, OUTCOME_KEYS, solvent, violation, error, out), in completion order.
-    The only place sweeps, goal-seek and reports execute runs."""
-    if not jobs:
-        return []
-    sc_json = sc.model_dump_json()
-    workers = max(1, min(workers, len(jobs)))
-    rows: list[dict[str, Any]] = []
-    pool = ProcessPoolExecutor(max_workers=workers, initializer=_worker_init)
-    try:
-        futs = [pool.submit(_job, scenario_ref, sc_json, p, s, blocks, chain, str(job_dir(out, p, s)))
-                for p, s in jobs]
-        for f in tqdm(as_completed(futs), total=len(futs), desc=desc or f"runs {sc.name}", unit="run"):
-            rows.append(f.result())
-    except BaseException:
-        # Ctrl-C / SIGTERM / a crash: stop the workers (each stops its own anvil) and give up
-        for proc in list(getattr(pool, "_processes", {}).values()):
-            proc.terminate()
-        pool.shutdown(wait=True, cancel_futures=True)
-        raise
-    pool.shutdown(wait=True)
-    return rows
+    """Run every (point, seed) job as a Dask task (a local cluster of `workers` processes, or the
+    scheduler at `cluster`), each with its own chain; returns one row per job in job order (seed,
+    the point's params, OUTCOME_KEYS, solvent, violation, error, out). Finished runs are kept in
+    out/<point>/seed<N>/ (row.json last) and skipped when the same command runs again."""
+    from .jobs import run_jobs as _run_jobs
+
+    return _run_jobs(scenario_ref, sc, jobs, blocks=blocks, chain=chain, out=out, workers=workers,
+                     cluster=cluster, desc=desc)
 
 
 ROWS_FILE = "sweep.json"

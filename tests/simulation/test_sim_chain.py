@@ -1,8 +1,9 @@
-"""The chain layer against anvil and the embedded chain, with the mock contracts."""
+"""The chain layer against anvil and the in-process revm chain, with the mock contracts."""
 import pytest
 
 from simulation.anvil import Anvil
-from simulation.chain import ChainBackend, EmbeddedChain, Tx
+from simulation.chain import ChainBackend, Tx
+from simulation.revm_chain import RevmChain
 from simulation.rpc import ChainUnreachable, RpcClient
 
 OTHER = "0x000000000000000000000000000000000000dEaD"
@@ -36,8 +37,35 @@ def test_rpc_chain_on_anvil(anvil_chain, artifacts):
     exercise(anvil_chain, artifacts)
 
 
-def test_embedded_chain(artifacts):
-    exercise(EmbeddedChain(), artifacts)
+def test_revm_chain(artifacts):
+    exercise(RevmChain(), artifacts)
+
+
+def snapshots(chain, artifacts):
+    """A revert restores balances, the clock and the nonces (the next tx hash is the same)."""
+    b = ChainBackend(chain, artifacts)
+    tok = b.deploy("MockToken", "Mock USD", "mUSD", 6)
+    T = artifacts["MockToken"]
+    me = chain.default_sender
+    ts0, n0 = chain.latest_timestamp(), chain.block_number()
+    sid = chain.snapshot()
+    (first,) = chain.send_block([Tx(me, tok, T.fn("mint").encode(OTHER, 7))], ts0 + 5)
+    assert T.fn("balanceOf").decode(chain.call_many([(tok, T.fn("balanceOf").encode(OTHER))])[0]) == 7
+    chain.revert(sid)
+    assert (chain.latest_timestamp(), chain.block_number()) == (ts0, n0)
+    assert T.fn("balanceOf").decode(chain.call_many([(tok, T.fn("balanceOf").encode(OTHER))])[0]) == 0
+    (again,) = chain.send_block([Tx(me, tok, T.fn("mint").encode(OTHER, 7))], ts0 + 5)
+    assert again.hash == first.hash and again.ok
+    with pytest.raises(KeyError):
+        chain.revert(sid)  # used up, as on anvil
+
+
+def test_snapshots_on_anvil(anvil_chain, artifacts):
+    snapshots(anvil_chain, artifacts)
+
+
+def test_snapshots_on_revm(artifacts):
+    snapshots(RevmChain(), artifacts)
 
 
 def test_anvil_is_always_stopped(anvil_bin):
