@@ -10,12 +10,21 @@
 from ethereum.ercs import IERC20
 
 
+struct Request:
+    shares: uint256
+    assets: uint256
+    claimable_from: uint256
+    claimable_until: uint256
+
+
 interface IVault:
     def asset() -> address: view
     def totalAssets() -> uint256: view
     def totalSupply() -> uint256: view
     def balanceOf(owner: address) -> uint256: view
-    def redeem_request(owner: address) -> (uint256, uint256, uint256): view
+    def redeem_request(owner: address) -> Request: view
+    def claimableRedeemRequest(requestId: uint256, controller: address) -> uint256: view
+    def pendingRedeemRequest(requestId: uint256, controller: address) -> uint256: view
     def maxRedeem(owner: address) -> uint256: view
     def maxWithdraw(owner: address) -> uint256: view
 
@@ -24,7 +33,10 @@ struct Position:
     shares: uint256
     request_shares: uint256
     request_assets: uint256
-    requested_at: uint256
+    claimable_from: uint256
+    claimable_until: uint256
+    pending: uint256
+    claimable: uint256
     max_redeem: uint256
     max_withdraw: uint256
     tokens: uint256
@@ -42,7 +54,7 @@ struct VaultState:
 def read(vault: address, owners: DynArray[address, 8]) -> VaultState:
     """
     @notice The vault's totals and, for each of `owners`, its shares, redeem request,
-            maxRedeem, maxWithdraw and asset-token balance.
+            pending/claimable request shares, maxRedeem, maxWithdraw and asset-token balance.
     @param vault The InsuranceVault.
     @param owners Up to 8 accounts.
     @return The state, positions in the order of `owners`.
@@ -55,16 +67,16 @@ def read(vault: address, owners: DynArray[address, 8]) -> VaultState:
         positions=[],
     )
     for owner: address in owners:
-        rs: uint256 = 0
-        ra: uint256 = 0
-        at: uint256 = 0
-        rs, ra, at = staticcall IVault(vault).redeem_request(owner)
+        req: Request = staticcall IVault(vault).redeem_request(owner)
         state.positions.append(
             Position(
                 shares=staticcall IVault(vault).balanceOf(owner),
-                request_shares=rs,
-                request_assets=ra,
-                requested_at=at,
+                request_shares=req.shares,
+                request_assets=req.assets,
+                claimable_from=req.claimable_from,
+                claimable_until=req.claimable_until,
+                pending=staticcall IVault(vault).pendingRedeemRequest(0, owner),
+                claimable=staticcall IVault(vault).claimableRedeemRequest(0, owner),
                 max_redeem=staticcall IVault(vault).maxRedeem(owner),
                 max_withdraw=staticcall IVault(vault).maxWithdraw(owner),
                 tokens=staticcall token.balanceOf(owner),
