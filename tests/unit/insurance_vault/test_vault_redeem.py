@@ -169,10 +169,10 @@ def test_cooldown_change_does_not_act_on_pending_requests(staked, vault, owner, 
     """Issue 8 item 7: a request keeps the maturity and window it was given."""
     tx = vault.request_redeem(staked, sender=staker)
     vault.set_cooldown(DAY, sender=owner)  # shorter: the pending request does not mature sooner
-    vault.set_claim_window(3600, sender=owner)
     chain.pending_timestamp = tx.timestamp + DAY
     with ape.reverts("vault: cooldown not over"):
         vault.redeem(staked, staker, staker, sender=staker)
+    vault.set_claim_window(3600, sender=owner)
     vault.set_cooldown(30 * DAY, sender=owner)  # longer: it does not mature later either
     other_shares = vault.balanceOf(other)
     later = vault.request_redeem(other_shares, sender=other)
