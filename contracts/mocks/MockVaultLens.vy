@@ -27,6 +27,7 @@ interface IVault:
     def pendingRedeemRequest(requestId: uint256, controller: address) -> uint256: view
     def maxRedeem(owner: address) -> uint256: view
     def maxWithdraw(owner: address) -> uint256: view
+    def open_losses() -> uint256: view
 
 
 struct Position:
@@ -46,6 +47,9 @@ struct VaultState:
     total_assets: uint256
     total_supply: uint256
     vault_tokens: uint256
+    # requested shares the vault holds, and open flagged losses
+    held: uint256
+    open_losses: uint256
     positions: DynArray[Position, 8]
 
 
@@ -53,7 +57,7 @@ struct VaultState:
 @view
 def read(vault: address, owners: DynArray[address, 8]) -> VaultState:
     """
-    @notice The vault's totals and, for each of `owners`, its shares, redeem request,
+    @notice The vault's totals (with the requested shares it holds and its open losses) and, for each of `owners`, its shares, redeem request,
             pending/claimable request shares, maxRedeem, maxWithdraw and asset-token balance.
     @param vault The InsuranceVault.
     @param owners Up to 8 accounts.
@@ -64,6 +68,8 @@ def read(vault: address, owners: DynArray[address, 8]) -> VaultState:
         total_assets=staticcall IVault(vault).totalAssets(),
         total_supply=staticcall IVault(vault).totalSupply(),
         vault_tokens=staticcall token.balanceOf(vault),
+        held=staticcall IVault(vault).balanceOf(vault),
+        open_losses=staticcall IVault(vault).open_losses(),
         positions=[],
     )
     for owner: address in owners:
