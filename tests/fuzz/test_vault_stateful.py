@@ -417,6 +417,17 @@ def test_vault_stateful(project, chain, accounts, owner, staker, other, attacker
                 with reverts("withdraw: exceeds claimable assets"):
                     vault.withdraw(m.claim_value(actor) + frac, actor, actor, sender=actor)
 
+        @rule(data=st.data(), frac=per_mille, mode=st.sampled_from(["redeem", "withdraw"]))
+        @step
+        def claim(self, data, frac, mode):
+            """A staker whose request is claimable claims part of it (if there is one)."""
+            ts = self.next_timestamp()
+            ready = [a for a in actors if self.m.claim_block(a, ts) is None]
+            if ready:
+                actor = data.draw(st.sampled_from(ready), label="actor")
+                self.touched.add(actor)
+                (self.redeem if mode == "redeem" else self.withdraw)(actor, frac, ts)
+
         def exit_is_blocked(self, actor, frac, mode, ts):
             m = self.m
             reason = m.claim_block(actor, ts)
@@ -577,4 +588,4 @@ def test_vault_stateful(project, chain, accounts, owner, staker, other, attacker
         # when the machine runs inside the full suite, so the floors leave room.
         assert stats["redeems"] >= 5 and stats["blocked"] >= 3, stats
         assert stats["covers_paid"] >= 5 and stats["forfeits"] >= 2, stats
-        assert stats["sweeps"] >= 3 and stats["held_by_loss"] >= 1, stats
+        assert stats["sweeps"] >= 2 and stats["held_by_loss"] >= 1, stats
