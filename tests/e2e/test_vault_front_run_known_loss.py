@@ -30,15 +30,20 @@ def vault(owner, token, staker, other, attacker, clearinghouse_account, project)
 
 
 def value_of(vault, account):
-    return vault.convertToAssets(vault.balanceOf(account))
+    """Everything the account is worth at today's price: its shares and its requested shares."""
+    return vault.convertToAssets(vault.balanceOf(account) + vault.redeem_request(account).shares)
 
 
 def exit_after_cooldown(vault, token, account, chain):
     """Request everything (if not yet), wait out the cooldown, redeem; return the tokens received."""
     if vault.redeem_request(account)[0] == 0:
         vault.request_redeem(vault.balanceOf(account), sender=account)
-    shares, _, requested_at = vault.redeem_request(account)
-    chain.pending_timestamp = max(requested_at + vault.cooldown(), chain.pending_timestamp)
+    req = vault.redeem_request(account)
+    if chain.pending_timestamp > req.claimable_until:  # lapsed: renew, wait the cooldown again
+        vault.request_redeem(0, sender=account)
+        req = vault.redeem_request(account)
+    shares = req.shares
+    chain.pending_timestamp = max(req.claimable_from, chain.pending_timestamp)
     before = token.balanceOf(account)
     vault.redeem(shares, account, account, sender=account)
     return token.balanceOf(account) - before
@@ -53,8 +58,9 @@ def test_instant_exit_before_a_known_cover_fails(vault, token, staker, attacker,
     with ape.reverts("vault: no redeem request"):
         vault.withdraw(100 * USDC, attacker, attacker, sender=attacker)
     tx = vault.request_redeem(shares, sender=attacker)
-    # Handing the shares to a fresh address does not help: they are locked.
-    with ape.reverts("vault: shares locked by a redeem request"):
+    # Handing the shares to a fresh address does not help: they are in the vault now.
+    assert vault.balanceOf(attacker) == 0
+    with ape.reverts("erc20: transfer amount exceeds balance"):
         vault.transfer(trader, shares, sender=attacker)
     # (each attempt at its own timestamp: a reverted transaction may use up a block)
     chain.pending_timestamp = tx.timestamp + 10
@@ -81,7 +87,7 @@ def test_instant_exit_before_a_known_cover_fails(vault, token, staker, attacker,
 def test_pending_requester_still_bears_the_loss(vault, token, staker, other, chain, clearinghouse_account):
     # `other` asked to leave two days before the loss; the request has not matured.
     tx = vault.request_redeem(vault.balanceOf(other), sender=other)
-    _, request_value, _ = vault.redeem_request(other)
+    request_value = vault.redeem_request(other).assets
     chain.pending_timestamp = tx.timestamp + 2 * DAY
     vault.cover(DEFICIT, sender=clearinghouse_account)
     got = exit_after_cooldown(vault, token, other, chain)
@@ -102,14 +108,14 @@ def test_racing_the_cover_in_the_same_block_gains_nothing(vault, token, staker, 
     assert got == pytest.approx(400 * USDC, abs=1)
 
 
-def test_standing_matured_request_paid_for_its_exit_with_forfeited_revenue(
+def test_old_request_lapses_and_keeps_its_cap(
     vault, token, staker, attacker, chain, clearinghouse_account
 ):
-    """The residual option: a staker holding a matured request can leave at once, but only by
-    having earned nothing since the request. Everything the vault earned meanwhile went to the
-    stakers who stayed exposed."""
+    """A request left open past its claim window lapses: leaving a month later needs a renewal
+    and a new cooldown, and pays only the value at the request. Everything the vault earned
+    meanwhile went to the stakers who stayed exposed."""
     vault.request_redeem(vault.balanceOf(attacker), sender=attacker)
-    _, request_value, requested_at = vault.redeem_request(attacker)
+    request_value, requested_at = vault.redeem_request(attacker).assets, vault.redeem_request(attacker).claimable_from - COOLDOWN
     chain.pending_timestamp = requested_at + 30 * DAY
     token.transfer(vault, 150 * USDC, sender=clearinghouse_account)
     vault.notify_revenue(150 * USDC, sender=clearinghouse_account)  # a month of fees

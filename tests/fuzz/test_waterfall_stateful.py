@@ -312,7 +312,7 @@ class WaterfallMachine(RuleBasedStateMachine):
         if kind == "stake":
             assert self.h.stake(self.stakers[who], amount)[0].ok
         elif kind == "request":
-            unlocked = {s: vault.balance(s) - vault.request(s).shares for s in self.stakers}
+            unlocked = {s: vault.balance(s) for s in self.stakers}  # requested shares sit in the vault
             owners = [s for s in self.stakers if unlocked[s] > 0]
             staker = owners[who % len(owners)] if owners else self.stakers[who]
             tx, _ = self.h.request_redeem(staker, unlocked[staker] * frac // 1000)

@@ -357,9 +357,10 @@ class Health:
 # ------------------------------------------------------------------------- the vault
 @dataclass
 class RedeemRequest:
-    shares: int = 0
+    shares: int = 0  # held by the vault (ERC-7540: moved out of the owner's balance)
     assets: int = 0
-    requested_at: int = 0
+    claimable_from: int = 0
+    claimable_until: int = 0
 
 
 @dataclass
@@ -367,6 +368,7 @@ class VaultModel:
     """InsuranceVault: internal asset counter, virtual offset (1e6 shares, 1 asset)."""
 
     cooldown: int
+    claim_window: int = 3 * 86400
     max_cover_ratio: int = 5 * 10**17
     min_reserve: int = 10**6
     total_assets: int = 0
@@ -400,9 +402,9 @@ class VaultModel:
 
     # transactions (called through VaultModel.transact or from the Clearinghouse model)
     def deposit(self, sender, assets: int, receiver, now: int) -> int:
-        require(assets != 0, "vault: zero assets")
+        """After the Clearinghouse's sweep (see ClearinghouseModel.vault_deposit)."""
         shares = self.to_shares(assets)
-        require(shares != 0, "vault: zero shares")
+        require(shares != 0, "deposit: zero shares")
         self.total_supply += shares
         self.balances[receiver] = self.balance(receiver) + shares
         self.total_assets += assets
@@ -410,32 +412,37 @@ class VaultModel:
         return shares
 
     def request_redeem(self, sender, shares: int, now: int):
-        require(shares != 0, "vault: zero shares")
+        """After the Clearinghouse's sweep (see ClearinghouseModel.vault_request_redeem)."""
         req = self.request(sender)
-        require(self.balance(sender) - req.shares >= shares, "vault: insufficient unlocked shares")
-        assets = self.to_assets(shares)
-        self.requests[sender] = RedeemRequest(req.shares + shares, req.assets + assets, now)
+        require(self.balance(sender) >= shares, "erc20: transfer amount exceeds balance")
+        self.balances[sender] = self.balance(sender) - shares
+        start = now + self.cooldown
+        self.requests[sender] = RedeemRequest(req.shares + shares, req.assets + self.to_assets(shares), start,
+                                              start + self.claim_window)
 
     def is_matured(self, owner, now: int) -> bool:
+        """Claimable: inside its claim window."""
         req = self.request(owner)
-        return req.shares != 0 and now >= req.requested_at + self.cooldown
+        return req.shares != 0 and req.claimable_from <= now <= req.claimable_until
 
     def redeem(self, sender, shares: int, receiver, owner, now: int) -> tuple[int, int]:
         """Returns (assets paid, forfeited)."""
-        require(shares != 0, "vault: zero shares")
+        require(shares != 0, "redeem: zero shares")
+        require(sender == owner, "model: redeem on behalf of another owner is not modelled")
         req = self.request(owner)
         require(req.shares != 0, "vault: no redeem request")
-        require(now >= req.requested_at + self.cooldown, "vault: cooldown not over")
-        require(shares <= req.shares, "vault: exceeds requested shares")
-        require(sender == owner, "model: redeem on behalf of another owner is not modelled")
-        assets = min(self.to_assets(shares), req.assets * shares // req.shares)
+        require(now >= req.claimable_from, "vault: cooldown not over")
+        require(now <= req.claimable_until, "vault: request lapsed, renew it")
+        require(shares <= req.shares, "redeem: exceeds requested shares")
+        value = min(self.to_assets(req.shares), req.assets)
+        assets = shares * value // req.shares
         if shares < req.shares:
             left = req.shares - shares
-            self.requests[owner] = RedeemRequest(left, req.assets * left // req.shares, req.requested_at)
+            self.requests[owner] = RedeemRequest(left, req.assets * left // req.shares, req.claimable_from,
+                                                 req.claimable_until)
         else:
             self.requests[owner] = RedeemRequest()
         forfeited = self.to_assets(shares) - assets
-        self.balances[owner] = self.balance(owner) - shares
         self.total_supply -= shares
         self.total_assets -= assets
         self.token_balance -= assets
@@ -783,6 +790,18 @@ class ClearinghouseModel:
         self._check_after_fill(maker, maker_old, maker_new, now)
         self._check_after_fill(taker, taker_old, taker_new, now)
         self.events.append(("Trade", maker, taker, market, maker_delta, limit_price, maker_fee, taker_fee))
+
+    def vault_deposit(self, sender, assets: int, receiver, now: int) -> int:
+        """InsuranceVault.deposit: sweeps the vault's pending revenue in, then prices."""
+        require(assets != 0, "deposit: zero assets")
+        self._sweep()
+        return self.vault.deposit(sender, assets, receiver, now)
+
+    def vault_request_redeem(self, sender, shares: int, now: int):
+        """InsuranceVault.request_redeem: sweeps first, then values the request."""
+        require(shares != 0 or self.vault.request(sender).shares != 0, "requestRedeem: zero shares")
+        self._sweep()
+        self.vault.request_redeem(sender, shares, now)
 
     def sweep_fees(self, now: int):
         require(self.vault is not None, "clearing: no insurance vault")

@@ -44,10 +44,9 @@ def revenue(vault, token, clearinghouse_account):
 
 @pytest.fixture
 def matured(vault, chain):
-    """Mine a block at the moment `account`'s request matures (views and the next tx see it)."""
+    """Mine a block at the moment `account`'s request becomes claimable (views and the next tx see it)."""
 
     def advance(account):
-        _, _, requested_at = vault.redeem_request(account)
-        chain.mine(timestamp=requested_at + vault.cooldown())
+        chain.mine(timestamp=vault.redeem_request(account).claimable_from)
 
     return advance

@@ -16,10 +16,28 @@ def test_set_cooldown(vault, owner):
 
 
 def test_set_cooldown_reverts(vault, owner, attacker):
-    with ape.reverts("vault: only owner"):
+    with ape.reverts("ownable: caller is not the owner"):
         vault.set_cooldown(DAY, sender=attacker)
-    with ape.reverts("vault: cooldown too long"):
+    with ape.reverts("set_cooldown: cooldown too long"):
         vault.set_cooldown(30 * DAY + 1, sender=owner)
+
+
+def test_set_claim_window(vault, owner):
+    tx = vault.set_claim_window(3600, sender=owner)
+    assert vault.claim_window() == 3600
+    (ev,) = events(tx, "ClaimWindowUpdated")
+    assert (ev.old_window, ev.new_window) == (3 * DAY, 3600)
+    vault.set_claim_window(30 * DAY, sender=owner)
+    assert vault.claim_window() == 30 * DAY
+
+
+def test_set_claim_window_reverts(vault, owner, attacker):
+    with ape.reverts("ownable: caller is not the owner"):
+        vault.set_claim_window(DAY, sender=attacker)
+    with ape.reverts("set_claim_window: window too short"):
+        vault.set_claim_window(3599, sender=owner)
+    with ape.reverts("set_claim_window: window too long"):
+        vault.set_claim_window(30 * DAY + 1, sender=owner)
 
 
 def test_set_max_cover_ratio(vault, owner):
@@ -32,11 +50,11 @@ def test_set_max_cover_ratio(vault, owner):
 
 
 def test_set_max_cover_ratio_reverts(vault, owner, attacker):
-    with ape.reverts("vault: only owner"):
+    with ape.reverts("ownable: caller is not the owner"):
         vault.set_max_cover_ratio(WAD, sender=attacker)
-    with ape.reverts("vault: zero cover ratio"):
+    with ape.reverts("set_max_cover_ratio: zero ratio"):
         vault.set_max_cover_ratio(0, sender=owner)
-    with ape.reverts("vault: cover ratio above 100%"):
+    with ape.reverts("set_max_cover_ratio: ratio above 100%"):
         vault.set_max_cover_ratio(WAD + 1, sender=owner)
 
 
@@ -50,9 +68,9 @@ def test_set_min_reserve(vault, owner):
 
 
 def test_set_min_reserve_reverts(vault, owner, attacker):
-    with ape.reverts("vault: only owner"):
+    with ape.reverts("ownable: caller is not the owner"):
         vault.set_min_reserve(5, sender=attacker)
-    with ape.reverts("vault: reserve below floor"):
+    with ape.reverts("set_min_reserve: reserve below floor"):
         vault.set_min_reserve(0, sender=owner)
 
 
@@ -62,7 +80,7 @@ def test_two_step_ownership(vault, owner, guardian, attacker):
     assert vault.owner() == owner.address  # nothing changes before acceptance
     (ev,) = events(tx, "OwnershipTransferStarted")
     assert (ev.previous_owner, ev.new_owner) == (owner.address, guardian.address)
-    with ape.reverts("vault: only pending owner"):
+    with ape.reverts("ownable_2step: caller is not the new owner"):
         vault.accept_ownership(sender=attacker)
     tx = vault.accept_ownership(sender=guardian)
     assert vault.owner() == guardian.address
@@ -70,27 +88,27 @@ def test_two_step_ownership(vault, owner, guardian, attacker):
     (ev,) = events(tx, "OwnershipTransferred")
     assert (ev.previous_owner, ev.new_owner) == (owner.address, guardian.address)
     # The old owner lost its powers; the new one has them.
-    with ape.reverts("vault: only owner"):
+    with ape.reverts("ownable: caller is not the owner"):
         vault.set_cooldown(DAY, sender=owner)
     vault.set_cooldown(DAY, sender=guardian)
     assert vault.cooldown() == DAY
 
 
 def test_transfer_ownership_reverts_and_cancel(vault, owner, guardian, attacker):
-    with ape.reverts("vault: only owner"):
+    with ape.reverts("ownable: caller is not the owner"):
         vault.transfer_ownership(attacker, sender=attacker)
     vault.transfer_ownership(guardian, sender=owner)
     vault.transfer_ownership(ZERO, sender=owner)  # cancels
     assert vault.pending_owner() == ZERO
-    with ape.reverts("vault: only pending owner"):
+    with ape.reverts("ownable_2step: caller is not the new owner"):
         vault.accept_ownership(sender=guardian)
     # With nothing pending, nobody (not even the zero-address check) can accept.
-    with ape.reverts("vault: only pending owner"):
+    with ape.reverts("ownable_2step: caller is not the new owner"):
         vault.accept_ownership(sender=owner)
 
 
-@pytest.mark.parametrize("setter,arg", [("set_cooldown", DAY), ("set_max_cover_ratio", WAD), ("set_min_reserve", 5)])
+@pytest.mark.parametrize("setter,arg", [("set_cooldown", DAY), ("set_claim_window", DAY), ("set_max_cover_ratio", WAD), ("set_min_reserve", 5)])
 def test_pending_owner_has_no_powers(vault, owner, guardian, setter, arg):
     vault.transfer_ownership(guardian, sender=owner)
-    with ape.reverts("vault: only owner"):
+    with ape.reverts("ownable: caller is not the owner"):
         getattr(vault, setter)(arg, sender=guardian)

@@ -22,6 +22,14 @@ def test_metadata_and_defaults(vault, token, owner, clearinghouse_account):
     assert vault.totalAssets() == 0
     assert vault.MAX_COOLDOWN() == 30 * DAY
     assert vault.MIN_RESERVE_FLOOR() == 1
+    assert vault.claim_window() == vault.DEFAULT_CLAIM_WINDOW() == 3 * DAY
+    assert vault.open_losses() == 0
+    assert vault.share() == vault.address
+    # ERC-165, ERC-7575, ERC-7540 operator and async redeem; not async deposit.
+    for interface_id in ("0x01ffc9a7", "0x2f0a18c5", "0xe3bc4e65", "0x620ee8e4"):
+        assert vault.supportsInterface(interface_id)
+    assert not vault.supportsInterface("0xce3bbe50")
+    assert not vault.supportsInterface("0xffffffff")
 
 
 def test_deploy_events(vault, owner):

@@ -77,13 +77,12 @@ def test_mint_rounds_assets_up(odd_price, vault, token, other):
     assert expected * (supply + VIRTUAL_SHARES) >= shares * (ta + 1)
 
 
-def test_preview_withdraw_rounds_up_preview_redeem_down(odd_price, vault):
+def test_convert_rounds_down_preview_mint_up(odd_price, vault):
     ta, supply = odd_price
     assets, shares = 55_555_551, 4_444_444_443_333
-    assert vault.previewWithdraw(assets) == to_shares(assets, ta, supply, up=True)
-    assert vault.previewWithdraw(assets) == vault.convertToShares(assets) + 1
-    assert vault.previewRedeem(shares) == to_assets(shares, ta, supply)
-    assert vault.previewRedeem(shares) == vault.previewMint(shares) - 1
+    assert vault.convertToShares(assets) == to_shares(assets, ta, supply)
+    assert vault.convertToAssets(shares) == to_assets(shares, ta, supply)
+    assert vault.previewMint(shares) == vault.convertToAssets(shares) + 1
 
 
 def test_deposit_never_lowers_the_price(odd_price, vault, other):
@@ -102,16 +101,16 @@ def test_max_deposit_and_mint_unlimited(vault, staker):
 
 
 def test_zero_amount_reverts(funded, vault, staker):
-    with ape.reverts("vault: zero assets"):
+    with ape.reverts("deposit: zero assets"):
         vault.deposit(0, staker, sender=staker)
-    with ape.reverts("vault: zero shares"):
+    with ape.reverts("mint: zero shares"):
         vault.mint(0, staker, sender=staker)
 
 
 def test_zero_receiver_reverts(funded, vault, staker):
-    with ape.reverts("vault: zero receiver"):
+    with ape.reverts("deposit: zero receiver"):
         vault.deposit(1, ZERO, sender=staker)
-    with ape.reverts("vault: zero receiver"):
+    with ape.reverts("mint: zero receiver"):
         vault.mint(1, ZERO, sender=staker)
 
 
@@ -119,7 +118,7 @@ def test_deposit_worth_zero_shares_reverts(funded, vault, staker, revenue):
     # Revenue into an empty vault makes one base unit worth less than one share.
     revenue(2 * USDC)
     assert vault.previewDeposit(1) == 0
-    with ape.reverts("vault: zero shares"):
+    with ape.reverts("deposit: zero shares"):
         vault.deposit(1, staker, sender=staker)
     vault.deposit(3, staker, sender=staker)  # 3 * 10**6 // (2 * 10**6 + 1) == 1 share
     assert vault.balanceOf(staker) == 1
@@ -161,6 +160,6 @@ def test_false_returning_token_is_refused(faulty, staker, clearinghouse_account,
         vault.deposit(USDC, staker, sender=staker)
     vault.request_redeem(vault.balanceOf(staker), sender=staker)
     with ape.reverts("vault: asset transfer failed"):
-        vault.redeem(vault.balanceOf(staker), staker, staker, sender=staker)
+        vault.redeem(vault.redeem_request(staker).shares, staker, staker, sender=staker)
     with ape.reverts("vault: asset transfer failed"):
         vault.cover(USDC, sender=clearinghouse_account)

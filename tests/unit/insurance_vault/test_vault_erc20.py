@@ -1,4 +1,4 @@
-"""The cbINS share token: ERC-20 transfers, allowances, and shares locked by redeem requests."""
+"""The cbINS share token: ERC-20 transfers, allowances, and shares moved into the vault by redeem requests."""
 import ape
 from insurance_vault_helpers import MAX_UINT, USDC, events
 
@@ -19,9 +19,9 @@ def test_transfer(funded, vault, staker, other):
 def test_transfer_reverts(funded, vault, staker, other):
     vault.deposit(100 * USDC, staker, sender=staker)
     shares = vault.balanceOf(staker)
-    with ape.reverts("vault: transfer to zero address"):
+    with ape.reverts("erc20: transfer to the zero address"):
         vault.transfer(ZERO, 1, sender=staker)
-    with ape.reverts("vault: insufficient balance"):
+    with ape.reverts("erc20: transfer amount exceeds balance"):
         vault.transfer(other, shares + 1, sender=staker)
     vault.transfer(other, shares, sender=staker)  # the whole balance is fine
     assert vault.balanceOf(staker) == 0
@@ -37,7 +37,7 @@ def test_approve(vault, staker, other):
 
 
 def test_approve_zero_spender_reverts(vault, staker):
-    with ape.reverts("vault: approve to zero address"):
+    with ape.reverts("erc20: approve to the zero address"):
         vault.approve(ZERO, 1, sender=staker)
 
 
@@ -47,9 +47,9 @@ def test_transfer_from(funded, vault, staker, other, attacker):
     vault.transferFrom(staker, attacker, 600, sender=other)
     assert vault.allowance(staker, other) == 400
     assert vault.balanceOf(attacker) == 600
-    with ape.reverts("vault: insufficient allowance"):
+    with ape.reverts("erc20: insufficient allowance"):
         vault.transferFrom(staker, attacker, 401, sender=other)
-    with ape.reverts("vault: insufficient allowance"):
+    with ape.reverts("erc20: insufficient allowance"):
         vault.transferFrom(staker, attacker, 1, sender=attacker)
 
 
@@ -60,45 +60,35 @@ def test_infinite_allowance_is_not_spent(funded, vault, staker, other):
     assert vault.allowance(staker, other) == MAX_UINT
 
 
-def test_requested_shares_are_locked(funded, vault, staker, other):
+def test_requested_shares_move_into_the_vault(funded, vault, staker, other):
+    """ERC-7540: a request takes the shares out of the owner's balance into the vault's."""
     vault.deposit(100 * USDC, staker, sender=staker)
     shares = vault.balanceOf(staker)
     locked = shares // 4
-    vault.request_redeem(locked, sender=staker)
-    assert vault.balanceOf(staker) == shares  # requested shares stay in the balance
-    with ape.reverts("vault: shares locked by a redeem request"):
+    tx = vault.request_redeem(locked, sender=staker)
+    assert vault.balanceOf(staker) == shares - locked
+    assert vault.balanceOf(vault) == locked
+    assert vault.totalSupply() == shares  # still shares: they keep bearing losses
+    (ev,) = events(tx, "Transfer", vault)
+    assert (ev.sender, ev.receiver, ev.value) == (staker.address, vault.address, locked)
+    with ape.reverts("erc20: transfer amount exceeds balance"):
         vault.transfer(other, shares - locked + 1, sender=staker)
-    vault.approve(other, MAX_UINT, sender=staker)
-    with ape.reverts("vault: shares locked by a redeem request"):
-        vault.transferFrom(staker, other, shares - locked + 1, sender=other)
-    # Exactly the unlocked part can move, then nothing more.
     vault.transfer(other, shares - locked, sender=staker)
-    assert vault.balanceOf(staker) == locked
-    with ape.reverts("vault: shares locked by a redeem request"):
-        vault.transfer(other, 1, sender=staker)
+    assert vault.balanceOf(staker) == 0
+    assert vault.redeem_request(staker).shares == locked
 
 
-def test_received_shares_are_unlocked(funded, vault, staker, other):
-    vault.deposit(100 * USDC, staker, sender=staker)
-    vault.request_redeem(vault.balanceOf(staker), sender=staker)
-    vault.deposit(10 * USDC, other, sender=other)
-    received = vault.balanceOf(other)
-    vault.transfer(staker, received, sender=other)
-    vault.transfer(other, received, sender=staker)  # the new shares are free to move
-    with ape.reverts("vault: shares locked by a redeem request"):
-        vault.transfer(other, 1, sender=staker)
-
-
-def test_remaining_request_stays_locked_after_partial_redeem(funded, vault, staker, other, matured):
+def test_remaining_request_stays_in_the_vault_after_partial_redeem(funded, vault, staker, matured):
     vault.deposit(100 * USDC, staker, sender=staker)
     shares = vault.balanceOf(staker)
     vault.request_redeem(shares // 2, sender=staker)
     matured(staker)
     vault.redeem(shares // 4, staker, staker, sender=staker)
     locked = shares // 2 - shares // 4
-    assert vault.redeem_request(staker)[0] == locked
-    free = vault.balanceOf(staker) - locked
-    with ape.reverts("vault: shares locked by a redeem request"):
-        vault.transfer(other, free + 1, sender=staker)
-    vault.transfer(other, free, sender=staker)
-    assert vault.balanceOf(staker) == locked
+    assert vault.redeem_request(staker).shares == locked == vault.balanceOf(vault)
+    assert vault.balanceOf(staker) == shares - shares // 2
+
+
+def test_permit_and_metadata_come_from_snekmate(vault):
+    assert vault.nonces(ZERO) == 0
+    assert len(vault.DOMAIN_SEPARATOR()) == 32

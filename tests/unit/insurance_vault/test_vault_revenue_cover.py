@@ -30,20 +30,20 @@ def test_revenue_raises_the_share_price(staked, vault, token, staker, clearingho
 def test_revenue_only_clearinghouse(staked, vault, token, attacker, owner):
     token.transfer(vault, USDC, sender=attacker)
     for caller in (attacker, owner):
-        with ape.reverts("vault: only clearinghouse"):
+        with ape.reverts("notify_revenue: only clearinghouse"):
             vault.notify_revenue(USDC, sender=caller)
 
 
 def test_revenue_must_have_been_received(staked, vault, token, clearinghouse_account):
-    with ape.reverts("vault: revenue not received"):
+    with ape.reverts("notify_revenue: revenue not received"):
         vault.notify_revenue(1, sender=clearinghouse_account)
     token.transfer(vault, 10 * USDC, sender=clearinghouse_account)
-    with ape.reverts("vault: revenue not received"):
+    with ape.reverts("notify_revenue: revenue not received"):
         vault.notify_revenue(10 * USDC + 1, sender=clearinghouse_account)
     vault.notify_revenue(10 * USDC, sender=clearinghouse_account)  # exactly the balance
     assert vault.totalAssets() == token.balanceOf(vault) == 1_010 * USDC
     # The same tokens cannot be notified twice.
-    with ape.reverts("vault: revenue not received"):
+    with ape.reverts("notify_revenue: revenue not received"):
         vault.notify_revenue(1, sender=clearinghouse_account)
 
 
@@ -130,7 +130,7 @@ def test_cover_zero(staked, vault, clearinghouse_account):
 
 def test_cover_only_clearinghouse(staked, vault, attacker, owner):
     for caller in (attacker, owner):
-        with ape.reverts("vault: only clearinghouse"):
+        with ape.reverts("cover: only clearinghouse"):
             vault.cover(1, sender=caller)
 
 
