@@ -121,6 +121,10 @@ def build_parser() -> argparse.ArgumentParser:
         g.add_argument("--out", default=None, metavar="DIR", help="output folder (default: runs/NAME-SCENARIO)")
         g.add_argument("--force", action="store_true", help="write into an existing output folder")
 
+    from .compare import add_compare_parser
+
+    add_compare_parser(sub)
+
     sub.add_parser("list", help="list the shipped scenarios, one line each",
                    description="List the shipped scenarios with their descriptions.")
 
@@ -323,6 +327,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_run(args)
         if args.command == "sweep":
             return cmd_sweep(args)
+        if args.command == "compare":
+            from .compare import main_compare
+
+            return main_compare(args)
         if args.command == "bench":
             return cmd_bench(args)
         if args.command == "params":

@@ -205,9 +205,11 @@ def add_compare_parser(sub: Any) -> argparse.ArgumentParser:
     c.add_argument("--policies", default=",".join(KNOWN_POLICIES), metavar="P1,P2,...",
                    help=f"at least two loss policies (default: {','.join(KNOWN_POLICIES)})")
     c.add_argument("--seeds", type=_count, default=4, help="seeds 1..N per policy (default 4)")
-    c.add_argument("--workers", type=_count, default=2, help="parallel runs (default 2)")
+    c.add_argument("--workers", type=_count, default=2,
+                   help="local Dask worker processes, one thread each (default 2; ignored with --cluster)")
+    c.add_argument("--cluster", default=None, metavar="ADDRESS", help="submit the runs to a running Dask scheduler")
     c.add_argument("--blocks", type=_count, default=None, help="blocks per run (default: the scenario's)")
-    c.add_argument("--chain", default="anvil", metavar="anvil|embedded", help="chain per run (default anvil)")
+    c.add_argument("--chain", default="revm", metavar="revm|anvil", help="chain per run (default revm)")
     c.add_argument("--out", default=None, metavar="DIR", help="output folder (default: runs/compare-SCENARIO)")
     c.add_argument("--set", action="append", metavar="PARAM=VALUE", dest="sets",
                    help="override a scenario parameter for every run, e.g. agents.stakers.capital=20000 (repeatable)")
@@ -235,7 +237,7 @@ def main_compare(args: argparse.Namespace, runner: JobRunner | None = None, stre
         out = Path(args.out) if args.out else Path("runs") / f"compare-{sc.name}"
         return run_compare(args.scenario, sc, policies, range(1, args.seeds + 1), blocks=args.blocks,
                            chain=args.chain, out=out, workers=args.workers, runner=runner,
-                           plots=not args.no_plots, stream=stream)
+                           cluster=getattr(args, "cluster", None), plots=not args.no_plots, stream=stream)
     except (CompareError, ScenarioError, F.OutcomeError) as exc:
         print(f"clawback-sim: error: {exc}", file=sys.stderr)
         return EXIT_ERROR
