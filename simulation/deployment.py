@@ -44,6 +44,8 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, Callable, Mapping, Optional, Protocol, Sequence, runtime_checkable
 
+from simulation import loss_policies
+
 WAD = 10**18
 LOCAL_CHAIN_IDS = frozenset({1337, 31337})
 MANIFEST_FORMAT = "clawback-deployment/1"
@@ -156,6 +158,7 @@ class ClearinghouseConfig:
     insurance_fee_share: Optional[int] = None  # 1e18-scaled
     keeper_reward: Optional[int] = None  # collateral base units
     dust_notional: Optional[int] = None  # collateral base units
+    loss_policy: str = loss_policies.DEFAULT  # one of loss_policies.NAMES
 
 
 @dataclass(frozen=True)
@@ -289,7 +292,7 @@ def _fmt_ratio(x: int) -> str:
 _TOP_KEYS = {"network", "collateral", "clearinghouse", "insurance_vault", "ownership", "markets"}
 _NETWORK_KEYS = {"chain_id", "name"}
 _COLLATERAL_KEYS = {"mock", "address", "name", "symbol", "decimals"}
-_CH_KEYS = {"insurance_fee_share", "keeper_reward", "dust_notional"}
+_CH_KEYS = {"insurance_fee_share", "keeper_reward", "dust_notional", "loss_policy"}
 _VAULT_KEYS = {"cooldown", "max_cover_ratio", "min_reserve"}
 _OWNERSHIP_KEYS = {"owner", "guardian", "vault_owner", "accept"}
 _FEED_KEYS = {"mock", "address", "decimals", "price"}
@@ -403,7 +406,10 @@ def parse_config(data: Mapping, source: str = "<dict>") -> DeployConfig:
             insurance_fee_share=_get("clearinghouse", ch, "insurance_fee_share", parse_ratio, P),
             keeper_reward=_get("clearinghouse", ch, "keeper_reward", lambda v: parse_amount(v, collateral.decimals), P),
             dust_notional=_get("clearinghouse", ch, "dust_notional", lambda v: parse_amount(v, collateral.decimals), P),
+            loss_policy=str(ch.get("loss_policy", loss_policies.DEFAULT)),
         )
+        if chc.loss_policy not in loss_policies.NAMES:
+            P.add("clearinghouse.loss_policy", f"must be one of {', '.join(loss_policies.NAMES)}, got {chc.loss_policy!r}")
         _range(P, "clearinghouse.insurance_fee_share", chc.insurance_fee_share, 0, WAD, fmt=_fmt_ratio)
         _range(P, "clearinghouse.keeper_reward", chc.keeper_reward, 0)
         _range(P, "clearinghouse.dust_notional", chc.dust_notional, 0)
@@ -808,9 +814,14 @@ def deploy_protocol(backend: Backend, config: DeployConfig, *, network: str = "u
 
     # clearinghouse + vault ---------------------------------------------------------------
     start_block = backend.block_number() + 1
-    ch = _addr(backend.deploy(CH, token))
-    say(f"deployed Clearinghouse at {ch}")
-    contracts[CH] = {"address": ch, "contract": CH}
+    ch_artifact, engine_artifact = loss_policies.artifacts(config.clearinghouse.loss_policy)
+    ch = _addr(backend.deploy(ch_artifact, token))
+    say(f"deployed {ch_artifact} ({config.clearinghouse.loss_policy}) at {ch}")
+    contracts[CH] = {"address": ch, "contract": ch_artifact}
+    engine = _addr(backend.deploy(engine_artifact, token))
+    contracts["LiquidationEngine"] = {"address": engine, "contract": engine_artifact}
+    backend.transact(ch, CH, "set_loss_engine", engine)
+    say(f"wired the liquidation engine {engine_artifact} at {engine}")
     iv = _addr(backend.deploy(IV, token, ch, config.vault.cooldown))
     say(f"deployed InsuranceVault at {iv} (cooldown {config.vault.cooldown} s)")
     contracts[IV] = {"address": iv, "contract": IV}
@@ -930,6 +941,8 @@ def read_back(backend: Backend, deployment: Deployment, config: Optional[DeployC
         "insurance_fee_share": int(call(ch, CH, "insurance_fee_share")),
         "keeper_reward": int(call(ch, CH, "keeper_reward")),
         "dust_notional": int(call(ch, CH, "dust_notional")),
+        "loss_policy": str(call(ch, CH, "loss_policy")),
+        "loss_engine": _addr(call(ch, CH, "loss_engine")),
     }
     if chd["collateral"] is None:
         chd.pop("collateral")
@@ -998,6 +1011,7 @@ def read_back(backend: Backend, deployment: Deployment, config: Optional[DeployC
             if want is not None:
                 chk(f"clearinghouse.{k}", want, chd[k])
         chk("clearinghouse.market_count", len(config.markets), chd["market_count"])
+        chk("clearinghouse.loss_policy", config.clearinghouse.loss_policy, chd["loss_policy"])
         own = config.ownership
         dep = deployment.deployer
         for label, d, want in (("clearinghouse", chd, own.owner), ("insurance_vault", vd, own.vault_owner or own.owner)):

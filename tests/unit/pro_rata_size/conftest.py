@@ -9,7 +9,7 @@ The reference arithmetic is shared with the liquidation tests (tests/unit/liquid
 liquidation_model.py).
 """
 import pytest
-from haircut_scenario import SHORT_DEPOSIT, SHORT_SIZES, TRADER_DEPOSIT
+from pro_rata_size_scenario import SHORT_DEPOSIT, SHORT_SIZES, TRADER_DEPOSIT
 from liquidation_model import MAKER_FEE, P0, TAKER_FEE, WAD, Book, tokens
 
 
