@@ -88,7 +88,8 @@ event Settled:
     account: indexed(address)
     market: indexed(uint256)
     funding: int256
-    charge: uint256
+    # the loss policy's charge (named `haircut` for the simulation and indexers; any policy)
+    haircut: uint256
     excess: uint256
 
 
@@ -707,7 +708,7 @@ def _settle(account: address, market: uint256, position: Position, funding_index
         self._collateral[account] -= funding + convert(charge, int256)
         if excess > 0:
             self._vault_pending += excess
-        log Settled(account=account, market=market, funding=funding, charge=charge, excess=excess)
+        log Settled(account=account, market=market, funding=funding, haircut=charge, excess=excess)
     self._snapshot[account][market] = fixed_math._pack(funding_index, x)
     if loss_index._tracks_cost() and position.policy_snapshot_y != y:
         self._snapshot_y[account][market] = y
