@@ -638,9 +638,7 @@ def _load(account: address, market: uint256) -> Position:
         return empty(Position)
     snapshot: uint256 = self._snapshot[account][market]
     snap_y: int256 = 0
-    # a side's Y only moves away from zero, so while it is zero every snapshot of it is zero
-    # too and the snapshot slot need not be read
-    if loss_index._tracks_cost() and loss_index._y_nonzero(market, fixed_math._unpack_lo(word) > 0):
+    if loss_index._tracks_cost():
         snap_y = self._snapshot_y[account][market]
     return Position(
         size=fixed_math._unpack_lo(word),
@@ -679,7 +677,7 @@ def _snap(account: address, market: uint256, funding_index: int256, long_side: b
     y: int256 = 0
     x, y = loss_index._index(market, long_side)
     self._snapshot[account][market] = fixed_math._pack(funding_index, x)
-    if loss_index._tracks_cost() and y != 0:
+    if loss_index._tracks_cost():
         self._snapshot_y[account][market] = y
     return x, y
 
