@@ -38,6 +38,7 @@ import json
 from pathlib import Path
 from typing import Any, Callable, Optional, Protocol, runtime_checkable
 
+from . import loss_policies
 from .deploy_config import (  # noqa: F401 - re-exported: the config is part of this module's interface
     ClearinghouseConfig,
     CollateralConfig,
@@ -176,9 +177,14 @@ def deploy_protocol(backend: Backend, config: DeployConfig, *, network: str = "u
 
     # clearinghouse + vault ---------------------------------------------------------------
     start_block = backend.block_number() + 1
-    ch = checksum(backend.deploy(CH, token))
-    say(f"deployed Clearinghouse at {ch}")
-    contracts[CH] = {"address": ch, "contract": CH}
+    ch_artifact, engine_artifact = loss_policies.artifacts(config.clearinghouse.loss_policy)
+    ch = checksum(backend.deploy(ch_artifact, token))
+    say(f"deployed {ch_artifact} ({config.clearinghouse.loss_policy}) at {ch}")
+    contracts[CH] = {"address": ch, "contract": ch_artifact}
+    engine = checksum(backend.deploy(engine_artifact, token))
+    contracts["LiquidationEngine"] = {"address": engine, "contract": engine_artifact}
+    backend.transact(ch, CH, "set_loss_engine", engine)
+    say(f"wired the liquidation engine {engine_artifact} at {engine}")
     iv = checksum(backend.deploy(IV, token, ch, config.vault.cooldown))
     say(f"deployed InsuranceVault at {iv} (cooldown {config.vault.cooldown} s)")
     contracts[IV] = {"address": iv, "contract": IV}

@@ -88,6 +88,8 @@ def read_back(backend, deployment: Deployment, config: Optional[DeployConfig] = 
         "insurance_fee_share": int(call(ch, CH, "insurance_fee_share")),
         "keeper_reward": int(call(ch, CH, "keeper_reward")),
         "dust_notional": int(call(ch, CH, "dust_notional")),
+        "loss_policy": str(call(ch, CH, "loss_policy")),
+        "loss_engine": checksum(call(ch, CH, "loss_engine")),
     }
     if chd["collateral"] is None:
         chd.pop("collateral")
@@ -156,6 +158,7 @@ def read_back(backend, deployment: Deployment, config: Optional[DeployConfig] = 
             if want is not None:
                 chk(f"clearinghouse.{k}", want, chd[k])
         chk("clearinghouse.market_count", len(config.markets), chd["market_count"])
+        chk("clearinghouse.loss_policy", config.clearinghouse.loss_policy, chd["loss_policy"])
         own = config.ownership
         dep = deployment.deployer
         for label, d, want in (("clearinghouse", chd, own.owner), ("insurance_vault", vd, own.vault_owner or own.owner)):

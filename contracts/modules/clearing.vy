@@ -8,7 +8,7 @@
 @dev Accounting model (all amounts in collateral base units):
        equity(a) = collateral(a) + sum_m [ floor(size * price / SCALE) - cost - owed_m ]
      where `cost` is the signed notional paid for the open position (long > 0, short < 0),
-     `owed_m` the pending funding and haircut charge, and SCALE = 10**(36 - decimals).
+     `owed_m` the pending funding and loss-policy charge, and SCALE = 10**(36 - decimals).
      A fill moves the same notional into both sides' `cost`, so the sum of costs over all
      accounts stays zero and the conservation identity of DESIGN.md holds exactly; moving
      realized PnL from `cost` into `collateral` leaves equity unchanged. Every rounding goes
@@ -22,18 +22,20 @@ from . import fixed_math
 from . import eip712_orders as orders
 from . import ownable_2step as ownable
 from . import market_registry as registry
-from . import haircut
+from . import loss_index
 
 uses: ownable
 uses: registry
-uses: haircut
+uses: loss_index
 
 
 struct Position:
     size: int256
     cost: int256
     funding_snapshot: int256
-    haircut_snapshot: uint256
+    # the loss policy's indices (loss_index X and Y of the position's side) at the last touch
+    policy_snapshot_x: int256
+    policy_snapshot_y: int256
 
 
 struct Health:
@@ -86,7 +88,9 @@ event Settled:
     account: indexed(address)
     market: indexed(uint256)
     funding: int256
+    # the loss policy's charge (named `haircut` for the simulation and indexers; any policy)
     haircut: uint256
+    excess: uint256
 
 
 event InsuranceVaultSet:
@@ -122,8 +126,10 @@ _fills: HashMap[bytes32, uint256]
 _collateral: HashMap[address, int256]
 # packed int128 pair: size (low) | cost (high)
 _position: HashMap[address, HashMap[uint256, uint256]]
-# packed int128 pair: funding index snapshot (low) | haircut index snapshot (high)
+# packed int128 pair: funding index snapshot (low) | loss policy X snapshot (high)
 _snapshot: HashMap[address, HashMap[uint256, uint256]]
+# loss policy Y snapshot (written only when the policy tracks cost)
+_snapshot_y: HashMap[address, HashMap[uint256, int256]]
 _long_open_interest: HashMap[uint256, uint256]
 _funding_index: HashMap[uint256, int256]
 # packed int128 pair: last accrual timestamp (low) | funding premium (high)
@@ -320,7 +326,7 @@ def cancel(order: orders.Order):
 @external
 def settle(account: address):
     """
-    @notice Settle an account's pending funding and haircut charges into its collateral
+    @notice Settle an account's pending funding and loss-policy charges into its collateral
             (every view already includes them; this only makes them explicit). Anyone may
             call it.
     """
@@ -377,7 +383,7 @@ def domain_separator() -> bytes32:
 @view
 def collateral(account: address) -> int256:
     """
-    @notice Settled balance: deposits, realized PnL, fees, and funding and haircut charges
+    @notice Settled balance: deposits, realized PnL, fees, and funding and loss-policy charges
             settled up to now. May be negative while unrealized profit covers it.
     """
     return self._collateral[account] - self._health(account).owed
@@ -397,7 +403,7 @@ def position_size(account: address, market: uint256) -> int256:
 def equity(account: address) -> int256:
     """
     @notice Collateral plus unrealized PnL at oracle prices, minus pending funding and
-            haircut charges. Rounded down.
+            loss-policy charges. Rounded down.
     """
     return self._health(account).equity
 
@@ -443,6 +449,32 @@ def account_summary(account: address) -> AccountSummary:
         initial_margin=health.initial_margin,
         maintenance_margin=health.maintenance_margin,
     )
+
+
+@external
+@view
+def policy_excess(account: address) -> uint256:
+    """
+    @notice What the loss policy collected from this account's side beyond the account's own
+            charge and will credit to the insurance vault when the account's positions are
+            next settled (profit_clawback: positions not in profit; 0 under pro_rata_size).
+            The conservation gap of DESIGN.md is the sum of this over accounts plus dust.
+    @param account The account.
+    @return Collateral base units.
+    """
+    excess: uint256 = 0
+    for market: uint256 in range(MAX_MARKETS):
+        if market >= registry.market_count:
+            break
+        if self._position[account][market] == 0:
+            continue
+        position: Position = self._load(account, market)
+        accrued: int256 = loss_index._accrued(
+            market, position.size, position.cost, position.policy_snapshot_x, position.policy_snapshot_y, SCALE
+        )
+        if accrued < 0:
+            excess += convert(-accrued, uint256)
+    return excess
 
 
 @external
@@ -598,15 +630,22 @@ def _accrue(market: uint256, price: uint256, fill_size: uint256, premium: int256
 @internal
 @view
 def _load(account: address, market: uint256) -> Position:
+    """
+    @dev An account's position in a market with its funding and loss-policy snapshots.
+    """
     word: uint256 = self._position[account][market]
     if word == 0:
         return empty(Position)
     snapshot: uint256 = self._snapshot[account][market]
+    snap_y: int256 = 0
+    if loss_index._tracks_cost():
+        snap_y = self._snapshot_y[account][market]
     return Position(
         size=fixed_math._unpack_lo(word),
         cost=fixed_math._unpack_hi(word),
         funding_snapshot=fixed_math._unpack_lo(snapshot),
-        haircut_snapshot=convert(fixed_math._unpack_hi(snapshot), uint256),
+        policy_snapshot_x=fixed_math._unpack_hi(snapshot),
+        policy_snapshot_y=snap_y,
     )
 
 
@@ -614,32 +653,68 @@ def _load(account: address, market: uint256) -> Position:
 @view
 def _owed(market: uint256, position: Position, funding_index: int256) -> (int256, uint256):
     """
-    @dev Pending funding (signed, > 0 owed) and haircut charge of a position. Funding rounds
-         towards plus infinity: payers pay the rounding, receivers never get more than paid.
+    @dev Pending funding (signed, > 0 owed) and loss-policy charge of a position. Funding
+         rounds towards plus infinity: payers pay the rounding, receivers never get more than
+         paid; the charge rounds up (loss_index).
+    @return Funding owed, charge owed.
     """
     if position.size == 0:
         return 0, 0
     funding: int256 = fixed_math._div_ceil(position.size * (funding_index - position.funding_snapshot), SCALE_INT)
-    charge: uint256 = haircut._pending(market, position.size, position.haircut_snapshot, SCALE)
+    charge: uint256 = loss_index._pending(
+        market, position.size, position.cost, position.policy_snapshot_x, position.policy_snapshot_y, SCALE
+    )
     return funding, charge
 
 
 @internal
+def _snap(account: address, market: uint256, funding_index: int256, long_side: bool) -> (int256, int256):
+    """
+    @dev Write a position's snapshots: the funding index and its side's loss-policy indices.
+    @return The side's X and Y.
+    """
+    x: int256 = 0
+    y: int256 = 0
+    x, y = loss_index._index(market, long_side)
+    self._snapshot[account][market] = fixed_math._pack(funding_index, x)
+    if loss_index._tracks_cost():
+        self._snapshot_y[account][market] = y
+    return x, y
+
+
+@internal
 def _settle(account: address, market: uint256, position: Position, funding_index: int256) -> Position:
+    """
+    @dev Settle a position's pending funding and loss-policy charge into collateral and move
+         its snapshots to now. A charge the policy's formula makes negative (a position not in
+         profit under profit_clawback) is clamped to 0; the clamped-away amount is the
+         policy's over-collection from the side's winners and goes to the insurance vault.
+    @return The position with fresh snapshots.
+    """
     if position.size == 0:
         return position
-    funding: int256 = 0
-    charge: uint256 = 0
-    funding, charge = self._owed(market, position, funding_index)
-    haircut_index: uint256 = haircut._index(market, position.size > 0)
-    if position.funding_snapshot == funding_index and position.haircut_snapshot == haircut_index:
+    funding: int256 = fixed_math._div_ceil(position.size * (funding_index - position.funding_snapshot), SCALE_INT)
+    accrued: int256 = loss_index._accrued(
+        market, position.size, position.cost, position.policy_snapshot_x, position.policy_snapshot_y, SCALE
+    )
+    x: int256 = 0
+    y: int256 = 0
+    x, y = loss_index._index(market, position.size > 0)
+    if position.funding_snapshot == funding_index and position.policy_snapshot_x == x and position.policy_snapshot_y == y:
         return position
-    if funding != 0 or charge != 0:
+    charge: uint256 = convert(max(accrued, 0), uint256)
+    excess: uint256 = convert(max(-accrued, 0), uint256)
+    if funding != 0 or accrued != 0:
         self._collateral[account] -= funding + convert(charge, int256)
-        log Settled(account=account, market=market, funding=funding, haircut=charge)
-    self._snapshot[account][market] = fixed_math._pack(funding_index, convert(haircut_index, int256))
+        if excess > 0:
+            self._vault_pending += excess
+        log Settled(account=account, market=market, funding=funding, haircut=charge, excess=excess)
+    self._snapshot[account][market] = fixed_math._pack(funding_index, x)
+    if loss_index._tracks_cost() and position.policy_snapshot_y != y:
+        self._snapshot_y[account][market] = y
     position.funding_snapshot = funding_index
-    position.haircut_snapshot = haircut_index
+    position.policy_snapshot_x = x
+    position.policy_snapshot_y = y
     return position
 
 
@@ -676,9 +751,8 @@ def _apply_fill(account: address, market: uint256, delta: int256, notional: uint
     else:
         self._position[account][market] = fixed_math._pack(new_size, remaining)
     if new_size != 0 and (old_size == 0 or flipped):
-        self._snapshot[account][market] = fixed_math._pack(
-            funding_index, convert(haircut._index(market, new_size > 0), int256)
-        )
+        self._snap(account, market, funding_index, new_size > 0)
+    loss_index._on_cost_change(market, old_size, position.cost, new_size, remaining)
     return old_size, new_size
 
 

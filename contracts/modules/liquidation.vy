@@ -4,10 +4,14 @@
 @title liquidation
 @notice The loss waterfall. `liquidate` lets a keeper take over part of an account that fell
         below maintenance margin (but still has non-negative equity) at the oracle price, for
-        a penalty split between the keeper and the insurance vault. `liquidate_bankrupt`
-        resolves an account whose equity is negative: the keeper takes over every position at
-        oracle prices, then the deficit is paid by (1) the insurance vault, (2) a haircut on
-        the opposite side's open positions (the `haircut` module), (3) explicit bad debt.
+        a penalty split between the keeper and the insurance vault. A bankruptcy (negative
+        equity) is resolved by the deployable's `liquidate_bankrupt` / `backstop_bankrupt`,
+        which run the numbered steps here around the deployment's loss policy:
+          0. size it on the book as it stands (`_open_bankruptcy`), before any takeover;
+          1. the insurance vault pays what it can (`_cover`);
+          2. the loss policy charges the residual (the deployable calls its `_charge`);
+          3. the rest is bad debt, the deficit is written off and the positions move at the
+             oracle price to the keeper or to the backstop account (`_close_bankruptcy`).
 @dev Close factor: one `liquidate` call may take at most `close_factor` of the position
      (rounded up), and a partial liquidation must not leave a position whose notional is
      below `dust_notional`; a position at or below that size may be taken whole.
@@ -16,11 +20,9 @@
 from ..interfaces import IInsuranceVault
 from . import fixed_math
 from . import market_registry as registry
-from . import haircut
 from . import clearing
 
 uses: registry
-uses: haircut
 uses: clearing
 
 
@@ -58,6 +60,22 @@ event KeeperRewarded:
 
 WAD: constant(uint256) = registry.WAD  # constants.vy
 MAX_MARKETS: constant(uint256) = registry.MAX_MARKETS
+
+
+# a bankruptcy as sized on the book before the takeover (every array indexed by market)
+struct Bankrupt:
+    deficit: uint256
+    insurance_paid: uint256
+    reward: uint256
+    # the residual's share per market, which the loss policy is asked to charge
+    shares: uint256[MAX_MARKETS]
+    # the side to charge: opposite to the bankrupt position
+    charge_longs: bool[MAX_MARKETS]
+    sizes: int256[MAX_MARKETS]
+    prices: uint256[MAX_MARKETS]
+    funding: int256[MAX_MARKETS]
+    notionals: uint256[MAX_MARKETS]
+    losses: uint256[MAX_MARKETS]
 
 
 @external
@@ -124,29 +142,32 @@ def liquidate(account: address, market: uint256, size: uint256):
     )
 
 
-@external
-def liquidate_bankrupt(account: address):
+@internal
+def _open_bankruptcy(account: address, keeper: address, with_reward: bool) -> Bankrupt:
     """
-    @notice Resolve an account whose equity is negative. The caller takes over all of its
-            positions at oracle prices; the deficit is covered by the insurance vault (up to
-            its per-event limit), then socialized on the opposite side of the markets where
-            the account lost money, pro rata to those losses, and whatever is left is
-            recorded as bad debt. The account ends flat with zero collateral. The caller
-            receives a keeper reward paid by the vault from what it can pay after the
-            deficit, at most `keeper_reward` and at most the liquidation penalty on the
-            taken-over notional; the caller must meet initial margin.
+    @dev Waterfall steps 0 and 1. Size the bankruptcy on the book as it stands, before any
+         takeover: the deficit (minus equity), each market's loss (cost basis above the
+         position's value at the oracle price, plus the funding and loss-policy charges the
+         position still owes there), the side to charge and that market's share of the
+         residual. Then ask the insurance vault for the deficit (and, `with_reward`, the
+         keeper reward). Because nothing has moved yet, a keeper holding the opposite side is
+         charged like every other holder: the policy's hook runs before `_close_bankruptcy`
+         transfers the positions.
     @param account The bankrupt account.
+    @param keeper The caller.
+    @param with_reward Whether the caller earns the keeper reward.
+    @return The book, the vault's payment and each market's share of the residual.
     """
-    assert account != msg.sender, "liquidate_bankrupt: cannot liquidate yourself"
-    assert clearing._health(account).equity < 0, "liquidate_bankrupt: account is not bankrupt"
+    assert account != keeper, "liquidate_bankrupt: cannot liquidate yourself"
+    equity: int256 = clearing._health(account).equity
+    assert equity < 0, "liquidate_bankrupt: account is not bankrupt"
 
-    losses: uint256[MAX_MARKETS] = empty(uint256[MAX_MARKETS])
-    notionals: uint256[MAX_MARKETS] = empty(uint256[MAX_MARKETS])
-    charge_longs: bool[MAX_MARKETS] = empty(bool[MAX_MARKETS])
+    book: Bankrupt = empty(Bankrupt)
+    book.deficit = convert(-equity, uint256)
     total_loss: uint256 = 0
     total_notional: uint256 = 0
     # the keeper reward is bounded by what liquidation penalties on the taken-over notional
-    # would pay, so splitting a position over many tiny accounts cannot farm rewards
+    # would pay, so splitting a position over many small accounts cannot farm rewards
     reward_cap: uint256 = 0
     count: uint256 = registry.market_count
     for market: uint256 in range(MAX_MARKETS):
@@ -157,47 +178,36 @@ def liquidate_bankrupt(account: address):
             continue
         price: uint256 = clearing._price(market)
         funding_index: int256 = clearing._accrue(market, price, 0, 0)
-        # the market's loss: cost basis above the position's value at the oracle price, plus
-        # the funding and haircut charges the position still owes there
         value: int256 = fixed_math._div_floor(position.size * convert(price, int256), convert(clearing._scale(), int256))
         funding: int256 = 0
         charge: uint256 = 0
         funding, charge = clearing._owed(market, position, funding_index)
         lost: int256 = position.cost - value + funding + convert(charge, int256)
-        loss: uint256 = 0
         if lost > 0:
-            loss = convert(lost, uint256)
+            book.losses[market] = convert(lost, uint256)
         notional: uint256 = fixed_math._mul_div_down(fixed_math._abs(position.size), price, clearing._scale())
         reward_cap += fixed_math._mul_div_down(notional, registry._penalty(market), WAD)
-        self._transfer_position(account, msg.sender, market, -position.size, notional, price, funding_index)
-        log BankruptcyTakeover(account=account, liquidator=msg.sender, market=market, size=position.size, price=price, loss=loss)
-        # a market left without open interest (the keeper netted the other side away) has
-        # nobody to charge: its weight goes to the markets that do, so bad debt only appears
-        # when none does
-        if clearing._long_open_interest[market] != 0:
-            losses[market] = loss
-            notionals[market] = notional
-            charge_longs[market] = position.size < 0
-            total_loss += loss
-            total_notional += notional
-
-    deficit: uint256 = clearing._close_account(account)
+        book.sizes[market] = position.size
+        book.prices[market] = price
+        book.funding[market] = funding_index
+        book.notionals[market] = notional
+        book.charge_longs[market] = position.size < 0
+        total_loss += book.losses[market]
+        total_notional += notional
 
     # 1. the insurance vault
-    insurance_paid: uint256 = 0
-    reward: uint256 = 0
-    insurance_paid, reward = self._cover(deficit, reward_cap)
+    if not with_reward:
+        reward_cap = 0
+    book.insurance_paid, book.reward = self._cover(book.deficit, reward_cap)
 
-    # 2. the haircut, split across the markets where the account lost money and someone is
-    #    left to charge, pro rata to those losses (if no such position shows a loss, e.g. the
-    #    deficit is realized losses beside profitable positions, pro rata to the positions'
-    #    notional instead)
-    residual: uint256 = deficit - insurance_paid
-    socialized: uint256 = 0
-    weights: uint256[MAX_MARKETS] = losses
+    # the residual is split across the markets where the account lost money, pro rata to
+    # those losses (if no position shows a loss, e.g. the deficit is realized losses beside
+    # profitable positions, pro rata to the positions' notional instead)
+    residual: uint256 = book.deficit - book.insurance_paid
+    weights: uint256[MAX_MARKETS] = book.losses
     total_weight: uint256 = total_loss
     if total_loss == 0:
-        weights = notionals
+        weights = book.notionals
         total_weight = total_notional
     if residual > 0 and total_weight > 0:
         allocated: uint256 = 0
@@ -210,20 +220,48 @@ def liquidate_bankrupt(account: address):
             # exactly the residual
             share: uint256 = min(fixed_math._mul_div_up(residual, weights[market], total_weight), residual - allocated)
             allocated += share
-            socialized += haircut._socialize(
-                market, charge_longs[market], share, clearing._long_open_interest[market], clearing._scale()
-            )
+            book.shares[market] = share
+    return book
 
-    # 3. what nobody can be charged for
+
+@internal
+def _close_bankruptcy(account: address, keeper: address, receiver: address, book: Bankrupt, socialized: uint256):
+    """
+    @dev Waterfall step 3 and the takeover, after the policy charged `socialized` of the
+         residual: record the rest as bad debt, write the deficit off (the account's equity
+         is then exactly zero), move every position at the oracle price to `receiver` (the
+         keeper, or this contract's own backstop account) and pay the keeper its reward.
+    @param account The bankrupt account.
+    @param keeper The caller, who receives the reward.
+    @param receiver Who takes the positions over.
+    @param book What `_open_bankruptcy` returned.
+    @param socialized What the loss policy charged.
+    """
+    residual: uint256 = book.deficit - book.insurance_paid
     bad: uint256 = residual - socialized
     if bad > 0:
         clearing._add_bad_debt(bad)
+    clearing._credit(account, convert(book.deficit, int256))
 
-    if reward > 0:
-        clearing._credit(msg.sender, convert(reward, int256))
-        log KeeperRewarded(keeper=msg.sender, amount=reward)
-    self._check_liquidator(msg.sender)
-    log Bankruptcy(account=account, deficit=deficit, insurance_paid=insurance_paid, socialized=socialized, bad_debt=bad)
+    count: uint256 = registry.market_count
+    for market: uint256 in range(MAX_MARKETS):
+        if market >= count:
+            break
+        size: int256 = book.sizes[market]
+        if size == 0:
+            continue
+        self._transfer_position(account, receiver, market, -size, book.notionals[market], book.prices[market], book.funding[market])
+        log BankruptcyTakeover(account=account, liquidator=receiver, market=market, size=size, price=book.prices[market], loss=book.losses[market])
+    # the positions realized at the oracle price leave a few base units of rounding at most,
+    # never a deficit; the remainder goes to the vault
+    assert clearing._close_account(account) == 0, "liquidate_bankrupt: deficit left"
+
+    if book.reward > 0:
+        clearing._credit(keeper, convert(book.reward, int256))
+        log KeeperRewarded(keeper=keeper, amount=book.reward)
+    if receiver == keeper:
+        self._check_liquidator(keeper)
+    log Bankruptcy(account=account, deficit=book.deficit, insurance_paid=book.insurance_paid, socialized=socialized, bad_debt=bad)
 
 
 @external

@@ -196,7 +196,7 @@ FEED_DECIMALS = 8
 FEED_MULTIPLIER = 10 ** (18 - FEED_DECIMALS)
 
 CLEARINGHOUSE_EVENTS = [
-    "Settled(address indexed account,uint256 indexed market,int256 funding,uint256 haircut)",
+    "Settled(address indexed account,uint256 indexed market,int256 funding,uint256 haircut,uint256 excess)",
     "Liquidation(address indexed account,address indexed liquidator,uint256 indexed market,int256 size,"
     "uint256 price,uint256 penalty,uint256 liquidator_reward)",
     "Bankruptcy(address indexed account,uint256 deficit,uint256 insurance_paid,uint256 socialized,uint256 bad_debt)",
@@ -204,6 +204,8 @@ CLEARINGHOUSE_EVENTS = [
     "uint256 price,uint256 loss)",
     "FeesSwept(address indexed vault,uint256 to_vault,uint256 to_protocol)",
     "Socialized(uint256 indexed market,bool long_side,uint256 amount,uint256 index)",
+    "ProfitClawedBack(uint256 indexed market,bool long_side,uint256 amount,uint256 side_profit,int256 index_x,"
+    "int256 index_y)",
     "Trade(bytes32 indexed digest,address indexed maker,address indexed taker,uint256 market,int256 maker_size,"
     "uint256 price,uint256 maker_fee,uint256 taker_fee)",
 ]
@@ -269,7 +271,7 @@ class Harness:
         settled = [(e["account"], e["market"], e["funding"], e["haircut"]) for e in tx.events if e.name == "Settled"]
         assert settled == [ev[1:] for ev in self.model.events if ev[0] == "Settled"], (
             f"settlements: contract {settled}, model {[ev for ev in self.model.events if ev[0] == 'Settled']}")
-        self.socializations += len(tx.events_named("Socialized"))
+        self.socializations += len(tx.events_named("Socialized")) + len(tx.events_named("ProfitClawedBack"))
         haircuts = [e["haircut"] for e in tx.events_named("Settled") if e["haircut"] > 0]
         self.haircut_settled += sum(haircuts)
         self.haircut_settlements += len(haircuts)
@@ -432,7 +434,10 @@ class Harness:
         rounded up), and under one for every settlement (the model counts them: a payment that
         rounds to zero leaves no log) and every socialization that happened."""
         open_positions = sum(1 for r in readings["accounts"].values() for size in r[4] if size != 0)
-        return 3 * open_positions + self.model.settlements + self.socializations
+        # profit_clawback: what positions not in profit will credit to the vault when settled
+        # (Clearinghouse.policy_excess) is still inside the gap
+        excess = sum(self.model.pending_excess(m, p) for (_, m), p in self.model.positions.items())
+        return 3 * open_positions + self.model.settlements + self.socializations + excess
 
     def check_conservation(self, readings, dust: int | None = None):
         """DESIGN.md invariant 1 from contract readings: 0 <= gap <= rounding dust."""

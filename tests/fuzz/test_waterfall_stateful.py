@@ -75,9 +75,11 @@ markets = st.integers(0, 1)
 per_mille = st.integers(1, 1000)
 
 
-@pytest.fixture(scope="module")
-def waterfall_env(protocol_builder, owner, traders, liquidator, staker, other, evm_factory, clawback_harness):
-    protocol = protocol_builder(markets=2, cooldown=COOLDOWN)
+@pytest.fixture(scope="module", params=["pro_rata_size", "profit_clawback"])
+def waterfall_env(request, protocol_builder, owner, traders, liquidator, staker, other, evm_factory, clawback_harness):
+    """The machine's protocol, once per loss policy (the liquidator ends up holding positions on
+    both sides from earlier liquidations before it resolves bankruptcies)."""
+    protocol = protocol_builder(markets=2, cooldown=COOLDOWN, loss_policy=request.param)
     ch, vault = protocol.clearinghouse, protocol.vault
     protocol.feeds[1].set_answer(PRICES[1], sender=owner)
     for account in [*traders, liquidator]:
@@ -89,6 +91,7 @@ def waterfall_env(protocol_builder, owner, traders, liquidator, staker, other, e
     params = {
         "keeper_reward": ch.keeper_reward(), "dust_notional": ch.dust_notional(),
         "max_cover_ratio": vault.max_cover_ratio(), "min_reserve": vault.min_reserve(),
+        "loss_policy": request.param,
     }
     return protocol, evm_factory(), clawback_harness, params
 
@@ -96,6 +99,7 @@ def waterfall_env(protocol_builder, owner, traders, liquidator, staker, other, e
 def fresh_model(params) -> ClearinghouseModel:
     vault = VaultModel(cooldown=COOLDOWN, max_cover_ratio=params["max_cover_ratio"], min_reserve=params["min_reserve"])
     model = ClearinghouseModel(decimals=6, vault=vault)
+    model.loss_policy = params["loss_policy"]
     assert (model.keeper_reward, model.dust_notional) == (params["keeper_reward"], params["dust_notional"])
     for answer in PRICES:
         model.add_market(MarketParams(imr=IMR, mmr=MMR), answer * 10**10)
@@ -157,20 +161,21 @@ class WaterfallMachine(RuleBasedStateMachine):
         assert deficit == paid_in + socialized + bad, bankruptcy.args
         if socialized > 0:
             assert paid_in == capacity, "a haircut before the insurance vault paid its maximum"
-        assert sum(e["amount"] for e in tx.events_named("Socialized")) == socialized
-        # who could be charged: the markets where the account had a position and open interest
-        # is left after the takeover (nothing else moves open interest later in the transaction)
-        open_interest = {t["market"]: self.h.open_interest(t["market"]) for t in takeovers}
-        chargeable = [t for t in takeovers if open_interest[t["market"]] > 0]
-        chargeable_loss = sum(t["loss"] for t in chargeable)
-        for e in tx.events_named("Socialized"):
-            (taken,) = [t for t in chargeable if t["market"] == e["market"]]
-            assert taken["loss"] > 0 or chargeable_loss == 0, "haircut in a market where the account lost nothing"
+        charges = tx.events_named("Socialized") + tx.events_named("ProfitClawedBack")
+        assert sum(e["amount"] for e in charges) == socialized
+        # the policy charged on the book before the takeover: every market where the account
+        # had a position had open interest then (its own position), so bad debt appears only
+        # when the policy's index could not move
+        total_loss = sum(t["loss"] for t in takeovers)
+        for e in charges:
+            (taken,) = [t for t in takeovers if t["market"] == e["market"]]
+            assert taken["loss"] > 0 or total_loss == 0, "haircut in a market where the account lost nothing"
             assert e["long_side"] == (taken["size"] < 0), "haircut on the bankrupt account's own side"
-        if bad > 0:
-            assert not chargeable, (
-                f"bad debt {bad} recorded although {[(t['market'], open_interest[t['market']]) for t in chargeable]} "
-                f"(market, open interest) could still be charged")
+        if self.params["loss_policy"] == "pro_rata_size":
+            assert bad == 0, f"bad debt {bad} although every market of the account could be charged: {takeovers}"
+        elif bad > 0:
+            # profit_clawback: bad debt only where the opposite side's net profit was used up
+            assert all(e["amount"] == e["side_profit"] for e in charges) or not charges, charges
         # the bankrupt account ends flat with zero collateral
         assert tuple(self.h.summary(account)) == (0, 0, 0, 0)
         assert all(self.h.position_size(account, m) == 0 for m in range(2))
@@ -347,7 +352,10 @@ class WaterfallMachine(RuleBasedStateMachine):
         model = self.model
         assert self.h.haircut_settled == sum(model.haircut_settled.values())
         pending = [model.pending_haircut(m, p) for (_, m), p in model.positions.items()]
-        charged = self.h.haircut_settled + sum(pending)
+        excess = model.excess_settled + sum(model.pending_excess(m, p) for (_, m), p in model.positions.items())
+        # profit_clawback: positions not in profit are clamped to 0; what the side paid on top
+        # of the residual is exactly that clamped part (credited to the vault), plus rounding
+        charged = self.h.haircut_settled + sum(pending) - excess
         socialized = sum(readings["socialized"])
         dust = self.h.socializations + self.h.haircut_settlements + sum(1 for c in pending if c > 0)
         assert 0 <= charged - socialized <= dust, f"haircut charges {charged} vs socialized {socialized} (dust {dust})"
@@ -486,6 +494,10 @@ def test_bad_debt_only_when_nobody_can_be_charged_no_market_loss(waterfall_env, 
 
     bankruptcy, open_interest = run_bankruptcy_scenario(waterfall_env, traders, chain, steps)
     assert open_interest[0] > 0  # C's BTC short is still open: it can be charged
+    if waterfall_env[3]["loss_policy"] == "profit_clawback":
+        # C's short is losing (BTC above its entry): there is no profit to claw back
+        assert bankruptcy["socialized"] == 0 and bankruptcy["bad_debt"] > 0, bankruptcy.args
+        return
     assert bankruptcy["bad_debt"] == 0, (
         f"deficit {bankruptcy['deficit']}: socialized {bankruptcy['socialized']}, bad debt {bankruptcy['bad_debt']} "
         f"although {open_interest[0]} of BTC open interest could be charged")

@@ -29,6 +29,8 @@ the compiled contracts (contracts/modules/constants.vy), not retyped.
 from __future__ import annotations
 
 import copy
+
+from . import profit_clawback_model as clawback_model
 from dataclasses import dataclass, field
 
 from simulation.protocol_constants import bounds
@@ -343,7 +345,8 @@ class Position:
     size: int = 0
     cost: int = 0
     funding_snapshot: int = 0
-    haircut_snapshot: int = 0
+    haircut_snapshot: int = 0  # loss_index X of the position's side
+    y_snapshot: int = 0  # loss_index Y (profit_clawback only)
 
 
 @dataclass
@@ -492,7 +495,11 @@ class ClearinghouseModel:
         self.funding_index: list[int] = []
         self.funding_last: list[int] = []
         self.funding_premium: list[int] = []
-        self.haircut_index: dict = {}  # (market, long side?) -> index
+        self.haircut_index: dict = {}  # (market, long side?) -> loss_index X
+        self.loss_policy = "pro_rata_size"  # or "profit_clawback"
+        self.clawback_y: dict = {}  # (market, long side?) -> loss_index Y
+        self.cost_sums: dict = {}  # (market, long side?) -> sum of |cost| (profit_clawback)
+        self.excess_settled = 0  # clamped-away charges credited to the vault on settlement
         self.socialized_loss: list[int] = []
         self.filled: dict = {}
         self.cancelled: set = set()
@@ -517,6 +524,8 @@ class ClearinghouseModel:
         self.socialized_loss.append(0)
         for side in (True, False):
             self.haircut_index[(len(self.markets) - 1, side)] = 0
+            self.clawback_y[(len(self.markets) - 1, side)] = 0
+            self.cost_sums[(len(self.markets) - 1, side)] = 0
         return len(self.markets) - 1
 
     def set_price(self, market: int, price: int):
@@ -570,12 +579,20 @@ class ClearinghouseModel:
         return funding, self.pending_haircut(market, pos)
 
     def pending_haircut(self, market: int, pos: Position) -> int:
+        return max(self.accrued_charge(market, pos), 0)
+
+    def pending_excess(self, market: int, pos: Position) -> int:
+        """What settling the position credits to the vault (profit_clawback: not in profit)."""
+        return max(-self.accrued_charge(market, pos), 0)
+
+    def accrued_charge(self, market: int, pos: Position) -> int:
+        """The loss policy's unclamped charge u since the position's snapshot."""
         if pos.size == 0:
             return 0
-        delta = self.haircut_index[(market, pos.size > 0)] - pos.haircut_snapshot
-        if delta == 0:
-            return 0
-        return mul_div_up(abs(pos.size), delta, self.scale)
+        side = (market, pos.size > 0)
+        dx = self.haircut_index[side] - pos.haircut_snapshot
+        dy = self.clawback_y[side] - pos.y_snapshot
+        return clawback_model.accrued(pos.size, pos.cost, dx, dy, self.scale)
 
     def health(self, account, now: int) -> Health:
         equity = self.collateral.get(account, 0)
@@ -649,17 +666,23 @@ class ClearinghouseModel:
         if pos.size == 0:
             return pos
         funding, charge = self.owed(market, pos, funding_index)
+        accrued = self.accrued_charge(market, pos)
         haircut_index = self.haircut_index[(market, pos.size > 0)]
-        if pos.funding_snapshot == funding_index and pos.haircut_snapshot == haircut_index:
+        y_index = self.clawback_y[(market, pos.size > 0)]
+        if pos.funding_snapshot == funding_index and pos.haircut_snapshot == haircut_index and pos.y_snapshot == y_index:
             return pos
         # each settlement rounds its payment (even one that rounds to zero): < 1 unit of dust
         self.settlements += 1
-        if funding != 0 or charge != 0:
+        if funding != 0 or accrued != 0:
             self.collateral[account] = self.collateral.get(account, 0) - funding - charge
             self.haircut_settled[account] = self.haircut_settled.get(account, 0) + charge
+            if accrued < 0:
+                self.vault_pending += -accrued
+                self.excess_settled += -accrued
             self.events.append(("Settled", account, market, funding, charge))
         pos.funding_snapshot = funding_index
         pos.haircut_snapshot = haircut_index
+        pos.y_snapshot = y_index
         return pos
 
     @staticmethod
@@ -681,6 +704,10 @@ class ClearinghouseModel:
         flipped = old_size != 0 and new_size != 0 and (old_size > 0) != (new_size > 0)
         if realized:
             self.collateral[account] = self.collateral.get(account, 0) - realized
+        if old_size != 0:
+            self.cost_sums[(market, old_size > 0)] -= abs(pos.cost)
+        if new_size != 0:
+            self.cost_sums[(market, new_size > 0)] += abs(remaining)
         if new_size == 0:
             self.positions.pop((account, market), None)
         else:
@@ -689,6 +716,7 @@ class ClearinghouseModel:
             if old_size == 0 or flipped:
                 pos.funding_snapshot = funding_index
                 pos.haircut_snapshot = self.haircut_index[(market, new_size > 0)]
+                pos.y_snapshot = self.clawback_y[(market, new_size > 0)]
             self.positions[(account, market)] = pos
         return old_size, new_size
 
@@ -863,9 +891,13 @@ class ClearinghouseModel:
         self.events.append(("Liquidation", account, liquidator, market, delta, price, penalty, reward))
 
     def liquidate_bankrupt(self, liquidator, account, now: int):
+        """The waterfall on the book as it stands (the policy charges before the takeover, so
+        a keeper holding the opposite side pays its share), then the takeover."""
         require(account != liquidator, "liquidate_bankrupt: cannot liquidate yourself")
-        require(self.health(account, now).equity < 0, "liquidate_bankrupt: account is not bankrupt")
-        losses, notionals, charge_longs = {}, {}, {}
+        equity = self.health(account, now).equity
+        require(equity < 0, "liquidate_bankrupt: account is not bankrupt")
+        deficit = -equity
+        losses, notionals, charge_longs, book = {}, {}, {}, []
         total_loss = total_notional = reward_cap = 0
         for market in range(len(self.markets)):
             pos = self.positions.get((account, market))
@@ -880,18 +912,13 @@ class ClearinghouseModel:
             loss = lost if lost > 0 else 0
             notional = mul_div_down(abs(pos.size), price, self.scale)
             reward_cap += mul_div_down(notional, self.markets[market].liquidation_penalty, WAD)
-            size = pos.size
-            self._transfer_position(account, liquidator, market, -size, notional, price, funding_index)
-            self.events.append(("BankruptcyTakeover", account, liquidator, market, size, price, loss))
-            # a market left without open interest has nobody to charge: it gets no weight
-            if self.long_open_interest[market] != 0:
-                losses[market] = loss
-                notionals[market] = notional
-                charge_longs[market] = size < 0
-                total_loss += loss
-                total_notional += notional
+            book.append((market, pos.size, notional, price, funding_index, loss))
+            losses[market] = loss
+            notionals[market] = notional
+            charge_longs[market] = pos.size < 0
+            total_loss += loss
+            total_notional += notional
 
-        deficit = self._close_account(account)
         insurance_paid, reward = self._cover(deficit, reward_cap)
         residual = deficit - insurance_paid
         socialized = 0
@@ -908,6 +935,11 @@ class ClearinghouseModel:
         bad = residual - socialized
         if bad > 0:
             self.bad_debt += bad
+        self._credit(account, deficit)
+        for market, size, notional, price, funding_index, loss in book:
+            self._transfer_position(account, liquidator, market, -size, notional, price, funding_index)
+            self.events.append(("BankruptcyTakeover", account, liquidator, market, size, price, loss))
+        assert self._close_account(account) == 0
         if reward > 0:
             self._credit(liquidator, reward)
         self._check_liquidator(liquidator, now)
@@ -927,6 +959,17 @@ class ClearinghouseModel:
 
     def _socialize(self, market: int, charge_longs: bool, amount: int) -> int:
         open_interest = self.long_open_interest[market]
+        if self.loss_policy == "profit_clawback":
+            side = (market, charge_longs)
+            charged, dx, dy = clawback_model.charge(amount, open_interest, self.cost_sums[side], self.prices[market],
+                                                   charge_longs, self.scale)
+            if charged == 0:
+                return 0
+            self.haircut_index[side] += dx
+            self.clawback_y[side] += dy
+            self.socialized_loss[market] += charged
+            self.events.append(("ProfitClawedBack", market, charge_longs, charged))
+            return charged
         if amount == 0 or open_interest == 0:
             return 0
         delta = mul_div_up(amount, self.scale, open_interest)

@@ -3,6 +3,9 @@ short verbs (fund, quote, fill, set_price) so tests read as scenarios."""
 from dataclasses import dataclass, field
 from itertools import count
 
+from simulation.loss_policies import DEFAULT as DEFAULT_LOSS_POLICY
+from simulation.loss_policies import artifacts as loss_policy_artifacts
+
 from .orders import Order, order_digest, sign_digest
 
 WAD = 10**18
@@ -71,9 +74,13 @@ class Protocol:
 
 
 def build_protocol(project, chain, owner, decimals: int = 6, markets: int = 1, price: float = 50_000.0,
-                   imr: int = WAD // 10, mmr: int = WAD // 20, with_vault: bool = True, cooldown: int = 7 * 86400) -> Protocol:
+                   imr: int = WAD // 10, mmr: int = WAD // 20, with_vault: bool = True, cooldown: int = 7 * 86400,
+                   loss_policy: str = DEFAULT_LOSS_POLICY) -> Protocol:
     token = owner.deploy(project.MockToken, "Mock USD Coin", "mUSDC", decimals)
-    clearinghouse = owner.deploy(project.Clearinghouse, token)
+    clearinghouse_name, engine_name = loss_policy_artifacts(loss_policy)
+    clearinghouse = owner.deploy(getattr(project, clearinghouse_name), token)
+    engine = owner.deploy(getattr(project, engine_name), token)
+    clearinghouse.set_loss_engine(engine, sender=owner)
     feeds = []
     for _ in range(markets):
         feed = owner.deploy(project.MockAggregator, FEED_DECIMALS, int(price * 10**FEED_DECIMALS))

@@ -123,11 +123,11 @@ def test_vault_pays_first_then_the_residual_is_split(protocol_builder, trader, m
     assert vault.totalAssets() == assets - cap
 
 
-def test_a_market_whose_opposite_side_is_gone_passes_its_share_to_the_others(no_vault, trader, maker, other, liquidator):
+def test_a_keeper_closing_the_opposite_side_still_pays_that_markets_share(no_vault, trader, maker, other, liquidator):
     """The maker is the counterparty in market 0, `other` in markets 1 and 2, and `other`
-    resolves the bankruptcy: its takeover closes its own positions in markets 1 and 2, so
-    nobody is left to charge there. Bad debt is only for what nobody at all can be charged:
-    market 1's share of the loss goes to market 0, whose shorts still hold open interest."""
+    resolves the bankruptcy: its takeover closes its own positions in markets 1 and 2. The
+    charge is sized on the book before the takeover, so `other` pays market 1's share of the
+    loss (it was market 1's whole opposite side) and the maker market 0's; no bad debt."""
     protocol = no_vault
     ch = protocol.clearinghouse
     protocol.fund(maker, 300_000)
@@ -143,6 +143,8 @@ def test_a_market_whose_opposite_side_is_gone_passes_its_share_to_the_others(no_
     deficit = -model.equity(PRICES)
     losses = {m: model.loss(m, PRICES[m]) for m in SIZES}
     assert losses[0] > 0 and losses[1] > 0  # both markets lost money
+    shares = split(deficit, losses)
+    maker_equity = ch.equity(maker)
 
     receipt = ch.liquidate_bankrupt(trader, sender=other)
 
@@ -151,8 +153,8 @@ def test_a_market_whose_opposite_side_is_gone_passes_its_share_to_the_others(no_
     [log] = receipt.events.filter(ch.Bankruptcy)
     assert (log.deficit, log.insurance_paid, log.socialized, log.bad_debt) == (deficit, 0, deficit, 0)
     assert ch.bad_debt() == 0
-    assert ch.socialized_loss(0) == deficit
-    assert ch.socialized_loss(1) == 0
+    assert (ch.socialized_loss(0), ch.socialized_loss(1), ch.socialized_loss(2)) == (shares[0], shares[1], 0)
+    assert maker_equity - ch.equity(maker) == mul_div_up(WAD, ceil_div(shares[0] * SCALE, WAD), SCALE)
     assert 0 <= conservation_gap(protocol, [trader, maker, other]) <= 6
 
 

@@ -1,7 +1,7 @@
 """Who is charged: only positions open on the opposite side at the time of the event, for the
 size they had then. A position opened afterwards, the part of a position added afterwards and
 an account without an open position never pay for it."""
-from haircut_scenario import SHORT_SIZES
+from pro_rata_size_scenario import SHORT_SIZES
 from support.drivers import set_price
 from support.model import MAKER_FEE, P0, SCALE, TAKER_FEE, WAD, AccountBook as Book, mul_div_up, price, tokens
 

@@ -1,6 +1,7 @@
-"""Haircut edge cases: nobody left on the opposite side (bad debt), the liquidator itself on
-the opposite side (charged like everyone, or, if its takeover nets it flat, not at all), and
-a charge that pushes another account below maintenance margin (which is then liquidated)."""
+"""pro_rata_size edge cases: the keeper as the only opposite holder, the keeper itself on the
+opposite side (charged like everyone, also when its takeover nets it flat: the charge is
+sized on the book before the takeover), and a charge that pushes another account below
+maintenance margin (which is then liquidated)."""
 import pytest
 from support.drivers import set_price
 from support.model import (
@@ -38,28 +39,32 @@ def open_long(protocol, trader, counterparty, size=WAD, deposit=6_000):
     return model
 
 
-def test_no_opposite_open_interest_goes_to_bad_debt(plain, trader, maker):
+def test_only_opposite_holder_as_keeper_pays_the_residual(plain, trader, maker):
     """The maker, the only short, resolves the bankruptcy: its takeover closes the whole
-    short side, so there is nobody to charge and the residual is bad debt."""
+    short side, but the residual is charged on the book before the takeover, so the maker
+    pays all of it and nothing becomes bad debt."""
     ch = plain.clearinghouse
     plain.fund(maker, 100_000)
     model = open_long(plain, trader, maker)
     set_price(plain, P_BANK)
     deficit = -model.equity({0: P_BANK})
+    maker_equity = ch.equity(maker)
     receipt = ch.liquidate_bankrupt(trader, sender=maker)
     assert ch.open_interest(0) == 0
     [log] = receipt.events.filter(ch.Bankruptcy)
-    assert (log.deficit, log.insurance_paid, log.socialized, log.bad_debt) == (deficit, 0, 0, deficit)
-    assert receipt.events.filter(ch.Socialized) == []
-    assert ch.bad_debt() == deficit
-    assert ch.socialized_loss(0) == 0
-    assert ch.haircut_index(0, False) == ch.haircut_index(0, True) == 0
+    assert (log.deficit, log.insurance_paid, log.socialized, log.bad_debt) == (deficit, 0, deficit, 0)
+    delta = ceil_div(deficit * SCALE, WAD)
+    assert ch.haircut_index(0, False) == delta and ch.haircut_index(0, True) == 0
+    assert ch.bad_debt() == 0
+    assert ch.socialized_loss(0) == deficit
+    assert ch.equity(maker) == maker_equity - mul_div_up(WAD, delta, SCALE)
     assert 0 <= conservation_gap(plain, [trader, maker]) <= 2
 
 
 def test_liquidator_on_the_opposite_side_is_charged(plain, trader, maker, liquidator, other):
-    """Longs: trader 1 (bankrupt), maker 1.5. Shorts: liquidator 2, other 0.5. The liquidator
-    takes over the trader's long, which leaves it short 1: it pays 1 / 1.5 of the residual."""
+    """Longs: trader 1 (bankrupt), maker 1.5. Shorts: liquidator 2, other 0.5. The charge is
+    sized on the 2.5 of open interest before the takeover: the liquidator pays 2 / 2.5 of the
+    residual, other 0.5 / 2.5; the takeover then leaves the liquidator short 1."""
     ch = plain.clearinghouse
     for who in (maker, liquidator, other):
         plain.fund(who, 100_000)
@@ -72,27 +77,30 @@ def test_liquidator_on_the_opposite_side_is_charged(plain, trader, maker, liquid
     set_price(plain, P_BANK)
     residual = -model.equity({0: P_BANK})
     other_equity = ch.equity(other)
+    open_interest = ch.open_interest(0)
+    assert open_interest == 2 * WAD + WAD // 2
 
     receipt = ch.liquidate_bankrupt(trader, sender=liquidator)
 
     assert ch.position_size(liquidator, 0) == -WAD
-    open_interest = ch.open_interest(0)
-    assert open_interest == WAD + WAD // 2
+    assert ch.open_interest(0) == WAD + WAD // 2
     assert receipt.events.filter(ch.Bankruptcy)[0].socialized == residual
     delta = ceil_div(residual * SCALE, open_interest)
     assert ch.haircut_index(0, False) == delta
-    keeper.fill(0, WAD, notional(WAD, P_BANK), P_BANK)
-    keeper_charge = mul_div_up(WAD, delta, SCALE)
+    keeper_charge = mul_div_up(2 * WAD, delta, SCALE)
     other_charge = mul_div_up(WAD // 2, delta, SCALE)
-    assert keeper_charge > other_charge > 0
-    assert ch.equity(liquidator) == keeper.equity({0: P_BANK}) - keeper_charge
+    keeper.collateral -= keeper_charge
+    keeper.fill(0, WAD, notional(WAD, P_BANK), P_BANK)
+    assert 4 * other_charge - 3 <= keeper_charge <= 4 * other_charge
+    assert ch.equity(liquidator) == keeper.equity({0: P_BANK})
     assert ch.equity(other) == other_equity - other_charge
     assert 0 <= keeper_charge + other_charge - residual <= 2
 
 
-def test_liquidator_netted_flat_escapes_and_the_rest_of_its_side_pays(plain, trader, maker, liquidator, other):
+def test_liquidator_netted_flat_still_pays_its_share(plain, trader, maker, liquidator, other):
     """Shorts: liquidator 1, other 0.5 (vs the maker's long 0.5). The takeover closes the
-    liquidator's short: other is the whole opposite side and pays the whole residual."""
+    liquidator's short, but the charge was sized first on 1.5: the liquidator pays 1 / 1.5
+    of the residual out of its realized profit and other 0.5 / 1.5."""
     ch = plain.clearinghouse
     for who in (maker, liquidator, other):
         plain.fund(who, 100_000)
@@ -108,9 +116,10 @@ def test_liquidator_netted_flat_escapes_and_the_rest_of_its_side_pays(plain, tra
 
     assert ch.position_size(liquidator, 0) == 0
     assert ch.open_interest(0) == WAD // 2
-    delta = ceil_div(residual * SCALE, WAD // 2)
+    delta = ceil_div(residual * SCALE, WAD + WAD // 2)
+    keeper_charge = mul_div_up(WAD, delta, SCALE)
     assert ch.equity(other) == other_equity - mul_div_up(WAD // 2, delta, SCALE)
-    assert ch.collateral(liquidator) == ch.equity(liquidator) == keeper_collateral + keeper_gain
+    assert ch.collateral(liquidator) == ch.equity(liquidator) == keeper_collateral + keeper_gain - keeper_charge
     assert ch.bad_debt() == 0
 
 

@@ -3,7 +3,7 @@ settlement, and the next touch of the position (settle, a trade) moves it into c
 with a Settled event, leaving every view unchanged."""
 import ape
 import pytest
-from haircut_scenario import SHORT_SIZES
+from pro_rata_size_scenario import SHORT_SIZES
 from support.drivers import set_price
 from support.model import P0, SCALE, WAD, mul_div_up, notional, price
 

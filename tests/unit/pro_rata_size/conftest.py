@@ -8,7 +8,7 @@
 The reference arithmetic is the shared model (tests/support/model.py).
 """
 import pytest
-from haircut_scenario import SHORT_DEPOSIT, SHORT_SIZES, TRADER_DEPOSIT
+from pro_rata_size_scenario import SHORT_DEPOSIT, SHORT_SIZES, TRADER_DEPOSIT
 from support.model import MAKER_FEE, P0, TAKER_FEE, WAD, AccountBook as Book, tokens
 
 

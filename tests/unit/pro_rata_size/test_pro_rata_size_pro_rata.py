@@ -2,7 +2,7 @@
 per-market, per-side index, rounded up: delta = ceil(residual * SCALE / open_interest) and a
 position of size s owes ceil(s * delta / SCALE), so the charges never fall short of the
 residual and exceed it by at most one base unit per charged account."""
-from haircut_scenario import SHORT_SIZES
+from pro_rata_size_scenario import SHORT_SIZES
 from support.drivers import set_price
 from support.model import (
     P0,
