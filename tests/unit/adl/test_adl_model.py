@@ -101,3 +101,22 @@ def test_fill_size_never_pays_more_than_the_profit():
     assert fill_size(WAD, WAD // 2, profit, step, SCALE) == WAD // 2
     assert fill_size(WAD, WAD, 0, step, SCALE) == 0
     assert fill_size(WAD, WAD, -5, 0, SCALE) == WAD  # nothing left to pay: a plain close
+
+
+def test_keeper_picks_counterparties_in_ranking_order():
+    from simulation.liquidation_policy import DELEVERAGE, Action, WinnerReading, adl_counterparties
+
+    shorts = [
+        WinnerReading("0xa", -WAD, bucket=5000, profit=10),
+        WinnerReading("0xb", -WAD, bucket=5002, profit=3),
+        WinnerReading("0xc", -WAD, bucket=5002, profit=7),
+        WinnerReading("0xd", -WAD, bucket=5009, profit=-1),  # a loser
+        WinnerReading("0xe", WAD, bucket=4000, profit=50),  # same side as the bankrupt long
+        WinnerReading("0xf", -WAD, bucket=0, profit=99),  # not ranked
+    ]
+    assert adl_counterparties(WAD, shorts) == ["0xc", "0xb", "0xa"]
+    assert adl_counterparties(WAD, shorts, limit=2) == ["0xc", "0xb"]
+    longs = [WinnerReading("0x1", WAD, 4001, 5), WinnerReading("0x2", WAD, 3999, 1)]
+    assert adl_counterparties(-WAD, longs) == ["0x2", "0x1"]  # longs: the lowest entry first
+    action = Action(DELEVERAGE, "0xbad", 0, None, 100, counterparties=("0xc", "0xb"))
+    assert action.call_args() == ("0xbad", 0, ["0xc", "0xb"])
