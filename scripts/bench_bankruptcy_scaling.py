@@ -56,9 +56,9 @@ def resolve(protocol, trader, liquidator):
     return receipt.gas_used, log
 
 
-def measure(sizes=SIZES):
+def measure(sizes=SIZES, loss_policy="pro_rata_size"):
     owner, trader, maker, liquidator, staker, whale = (accounts.test_accounts[i] for i in range(6))
-    protocol = build_protocol(project, chain, owner)
+    protocol = build_protocol(project, chain, owner, loss_policy=loss_policy)
     ch, vault, token = protocol.clearinghouse, protocol.vault, protocol.token
     for who in (maker, liquidator, whale):
         protocol.fund(who, 10_000_000)
@@ -83,10 +83,11 @@ def measure(sizes=SIZES):
 
 
 @click.command(cls=ConnectedProviderCommand)
-def cli():
-    rows = measure()
+@click.option("--loss-policy", default="pro_rata_size", type=click.Choice(["pro_rata_size", "profit_clawback"]))
+def cli(loss_policy):
+    rows = measure(loss_policy=loss_policy)
     base = rows[0][1]
-    print("\nliquidate_bankrupt gas vs open accounts on the charged side")
+    print(f"\nliquidate_bankrupt gas vs open accounts on the charged side ({loss_policy})")
     print(f"{'open accounts':>13}  {'gas':>9}  {'vs 10':>8}  {'deficit':>10}  {'vault paid':>10}  {'socialized':>10}  {'setup s':>7}")
     for size, gas, deficit, paid, socialized, seconds in rows:
         change = (gas - base) / base

@@ -1,9 +1,12 @@
-"""Gas table for Clawback's hot external functions.
+"""Gas table for Clawback's hot external functions, one column per loss policy.
 
-    ape run gas_table --network ethereum:local:foundry
+    ape run gas_table --network ethereum:local:foundry [--scaling]
 
-Deploys a fresh protocol on the selected (local) network, performs each operation in the
-situation the README's targets name, and prints gas used per operation against its target.
+Deploys a fresh protocol per loss policy on the selected (local) network, performs each
+operation in the situation the README's targets name, and prints gas used per operation and
+policy against its target, then the runtime code size of each deployable. With --scaling it
+also resolves the same bankruptcy with 10, 100 and 500 open accounts on the charged side
+(scripts/bench_bankruptcy_scaling.py) per policy.
 """
 import sys
 from pathlib import Path
@@ -13,6 +16,7 @@ from ape import accounts, chain, project
 from ape.cli import ConnectedProviderCommand
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 from support.protocol import WAD, build_protocol  # noqa: E402
 
 TARGETS = {
@@ -23,9 +27,15 @@ TARGETS = {
 }
 
 
-def measure() -> list[tuple[str, int]]:
+POLICIES = ("pro_rata_size", "profit_clawback")
+DEPLOYABLES = ("Clearinghouse", "LiquidationProRataSize", "ClearinghouseProfitClawback", "LiquidationProfitClawback",
+               "InsuranceVault")
+EIP170 = 24_576
+
+
+def measure(loss_policy: str = "pro_rata_size") -> list[tuple[str, int]]:
     owner, trader, maker, liquidator, staker, other = (accounts.test_accounts[i] for i in range(6))
-    protocol = build_protocol(project, chain, owner)
+    protocol = build_protocol(project, chain, owner, loss_policy=loss_policy)
     ch, vault, token = protocol.clearinghouse, protocol.vault, protocol.token
     rows = []
 
@@ -88,12 +98,37 @@ def measure() -> list[tuple[str, int]]:
     return rows
 
 
+def code_sizes() -> list[tuple[str, int]]:
+    """Runtime code size (bytes) of each deployable, from the compiled artifacts."""
+    sizes = []
+    for name in DEPLOYABLES:
+        runtime = getattr(project, name).contract_type.runtime_bytecode.bytecode
+        sizes.append((name, (len(runtime) - 2) // 2))
+    return sizes
+
+
 @click.command(cls=ConnectedProviderCommand)
-def cli():
-    rows = measure()
-    width = max(len(name) for name, _ in rows)
-    print(f"\n{'operation':<{width}}  {'gas':>9}  {'target':>9}  ok")
-    for name, gas in rows:
+@click.option("--scaling", is_flag=True, help="also liquidate_bankrupt with 10/100/500 open accounts")
+def cli(scaling):
+    columns = {}
+    for policy in POLICIES:
+        snapshot = chain.snapshot()
+        columns[policy] = dict(measure(policy))
+        if scaling:
+            from bench_bankruptcy_scaling import measure as measure_scaling
+
+            for size, gas, *_ in measure_scaling(loss_policy=policy):
+                columns[policy][f"liquidate_bankrupt, {size} open accounts"] = gas
+        chain.restore(snapshot)
+    names = list(columns[POLICIES[0]])
+    width = max(len(name) for name in names)
+    print(f"\n{'operation':<{width}}  " + "  ".join(f"{p:>15}" for p in POLICIES) + f"  {'target':>9}  ok")
+    for name in names:
         target = TARGETS.get(name)
-        mark = "" if target is None else ("yes" if gas < target else "NO")
-        print(f"{name:<{width}}  {gas:>9,}  {'' if target is None else f'{target:,}':>9}  {mark}")
+        gases = [columns[p].get(name, 0) for p in POLICIES]
+        mark = "" if target is None else ("yes" if all(g < target for g in gases) else "NO")
+        print(f"{name:<{width}}  " + "  ".join(f"{g:>15,}" for g in gases)
+              + f"  {'' if target is None else f'{target:,}':>9}  {mark}")
+    print(f"\n{'deployable':<30}  {'runtime bytes':>13}  {'EIP-170 headroom':>16}")
+    for name, size in code_sizes():
+        print(f"{name:<30}  {size:>13,}  {EIP170 - size:>16,}")

@@ -63,6 +63,7 @@ def deployment_config(sc: Scenario, prices0: Sequence[float]) -> D.DeployConfig:
         ch["insurance_fee_share"] = repr(p.insurance_fee_share)
     if p.keeper_reward is not None:
         ch["keeper_reward"] = repr(p.keeper_reward)
+    ch["loss_policy"] = p.loss_policy
     markets = []
     for m, px in zip(sc.markets, prices0):
         mk: dict[str, Any] = {"name": m.name, "imr": repr(m.imr), "mmr": repr(m.mmr),

@@ -88,6 +88,8 @@ class ProtocolConfig(Strict):
     min_reserve: float | None = Field(None, gt=0, description="tokens the vault never pays out")
     insurance_fee_share: float | None = Field(None, ge=0, le=1)
     keeper_reward: float | None = Field(None, ge=0, description="tokens per bankruptcy takeover")
+    loss_policy: Literal["pro_rata_size", "profit_clawback", "adl"] = Field(
+        "pro_rata_size", description="what happens to the residual after the insurance vault (README: Loss policies)")
     liquidation_penalty: float | None = Field(None, ge=0, lt=1)
     liquidator_share: float | None = Field(None, ge=0, le=1)
     close_factor: float | None = Field(None, gt=0, le=1)

@@ -88,7 +88,8 @@ event Settled:
     account: indexed(address)
     market: indexed(uint256)
     funding: int256
-    charge: uint256
+    # the loss policy's charge (named `haircut` for the simulation and indexers; any policy)
+    haircut: uint256
     excess: uint256
 
 
@@ -655,7 +656,9 @@ def _load(account: address, market: uint256) -> Position:
         return empty(Position)
     snapshot: uint256 = self._snapshot[account][market]
     snap_y: int256 = 0
-    if loss_index._tracks_cost():
+    # a side's Y only moves away from zero, so while it is zero every snapshot of it is zero
+    # too and the snapshot slot need not be read
+    if loss_index._tracks_cost() and loss_index._y_nonzero(market, fixed_math._unpack_lo(word) > 0):
         snap_y = self._snapshot_y[account][market]
     return Position(
         size=fixed_math._unpack_lo(word),
@@ -694,7 +697,7 @@ def _snap(account: address, market: uint256, funding_index: int256, long_side: b
     y: int256 = 0
     x, y = loss_index._index(market, long_side)
     self._snapshot[account][market] = fixed_math._pack(funding_index, x)
-    if loss_index._tracks_cost():
+    if loss_index._tracks_cost() and y != 0:
         self._snapshot_y[account][market] = y
     return x, y
 
@@ -725,7 +728,7 @@ def _settle(account: address, market: uint256, position: Position, funding_index
         self._collateral[account] -= funding + convert(charge, int256)
         if excess > 0:
             self._vault_pending += excess
-        log Settled(account=account, market=market, funding=funding, charge=charge, excess=excess)
+        log Settled(account=account, market=market, funding=funding, haircut=charge, excess=excess)
     self._snapshot[account][market] = fixed_math._pack(funding_index, x)
     if loss_index._tracks_cost() and position.policy_snapshot_y != y:
         self._snapshot_y[account][market] = y

@@ -86,6 +86,15 @@ def _index(market: uint256, long_side: bool) -> (int256, int256):
 
 @internal
 @view
+def _y_nonzero(market: uint256, long_side: bool) -> bool:
+    """
+    @dev Whether the side's Y ever moved (it only moves away from zero: longs down, shorts up).
+    """
+    return self._side(self._y[market], long_side) != 0
+
+
+@internal
+@view
 def _accrued(market: uint256, size: int256, cost: int256, snap_x: int256, snap_y: int256, scale: uint256) -> int256:
     """
     @dev The unclamped charge u of a position since its snapshot (negative for a position the

@@ -196,7 +196,7 @@ FEED_DECIMALS = 8
 FEED_MULTIPLIER = 10 ** (18 - FEED_DECIMALS)
 
 CLEARINGHOUSE_EVENTS = [
-    "Settled(address indexed account,uint256 indexed market,int256 funding,uint256 haircut)",
+    "Settled(address indexed account,uint256 indexed market,int256 funding,uint256 haircut,uint256 excess)",
     "Liquidation(address indexed account,address indexed liquidator,uint256 indexed market,int256 size,"
     "uint256 price,uint256 penalty,uint256 liquidator_reward)",
     "Bankruptcy(address indexed account,uint256 deficit,uint256 insurance_paid,uint256 socialized,uint256 bad_debt)",

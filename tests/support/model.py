@@ -602,9 +602,13 @@ class ClearinghouseModel:
         self.events.append(("Liquidation", account, liquidator, market, delta, price, penalty, reward))
 
     def liquidate_bankrupt(self, liquidator, account, now: int):
+        """The waterfall on the book as it stands (the policy charges before the takeover, so
+        a keeper holding the opposite side pays its share), then the takeover."""
         require(account != liquidator, "liquidate_bankrupt: cannot liquidate yourself")
-        require(self.health(account, now).equity < 0, "liquidate_bankrupt: account is not bankrupt")
-        losses, notionals, charge_longs = {}, {}, {}
+        equity = self.health(account, now).equity
+        require(equity < 0, "liquidate_bankrupt: account is not bankrupt")
+        deficit = -equity
+        losses, notionals, charge_longs, book = {}, {}, {}, []
         total_loss = total_notional = reward_cap = 0
         for market in range(len(self.markets)):
             pos = self.positions.get((account, market))
@@ -619,18 +623,13 @@ class ClearinghouseModel:
             loss = lost if lost > 0 else 0
             notional = mul_div_down(abs(pos.size), price, self.scale)
             reward_cap += mul_div_down(notional, self.markets[market].liquidation_penalty, WAD)
-            size = pos.size
-            self._transfer_position(account, liquidator, market, -size, notional, price, funding_index)
-            self.events.append(("BankruptcyTakeover", account, liquidator, market, size, price, loss))
-            # a market left without open interest has nobody to charge: it gets no weight
-            if self.long_open_interest[market] != 0:
-                losses[market] = loss
-                notionals[market] = notional
-                charge_longs[market] = size < 0
-                total_loss += loss
-                total_notional += notional
+            book.append((market, pos.size, notional, price, funding_index, loss))
+            losses[market] = loss
+            notionals[market] = notional
+            charge_longs[market] = pos.size < 0
+            total_loss += loss
+            total_notional += notional
 
-        deficit = self._close_account(account)
         insurance_paid, reward = self._cover(deficit, reward_cap)
         residual = deficit - insurance_paid
         socialized = 0
@@ -647,6 +646,11 @@ class ClearinghouseModel:
         bad = residual - socialized
         if bad > 0:
             self.bad_debt += bad
+        self._credit(account, deficit)
+        for market, size, notional, price, funding_index, loss in book:
+            self._transfer_position(account, liquidator, market, -size, notional, price, funding_index)
+            self.events.append(("BankruptcyTakeover", account, liquidator, market, size, price, loss))
+        assert self._close_account(account) == 0
         if reward > 0:
             self._credit(liquidator, reward)
         self._check_liquidator(liquidator, now)

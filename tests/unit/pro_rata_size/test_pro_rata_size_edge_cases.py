@@ -160,7 +160,7 @@ def test_charge_that_makes_an_account_liquidatable_then_liquidate_it(plain, trad
     assert (log.penalty, log.liquidator_reward) == (penalty, penalty * LIQUIDATOR_SHARE // WAD)
     # the liquidation settled the charge into other's collateral first
     [settled] = [e for e in receipt.events.filter(ch.Settled) if e.account == other]
-    assert settled.charge == charge
+    assert settled.haircut == charge
     short.collateral -= charge
     short.fill(0, size, n, p)
     short.collateral -= penalty

@@ -61,7 +61,7 @@ def test_settle_moves_the_charge_into_collateral(crowd, shorts, other, charged):
     receipt = ch.settle(account, sender=other)
     [settled] = receipt.events.filter(ch.Settled)
     assert settled.account == account and settled.market == 0
-    assert (settled.funding, settled.charge) == (0, charge)
+    assert (settled.funding, settled.haircut) == (0, charge)
     assert ch.account_summary(account) == summary
     # nothing left to settle
     again = ch.settle(account, sender=other)
@@ -76,7 +76,7 @@ def test_next_trade_settles_the_charge(crowd, shorts, liquidator, charged):
     equity = ch.equity(account)
     receipt = crowd.fill(liquidator, account, -WAD // 10, P_BANK)  # the short sells 0.1 more
     settled = [e for e in receipt.events.filter(ch.Settled) if e.account == account]
-    assert len(settled) == 1 and settled[0].charge == charge
+    assert len(settled) == 1 and settled[0].haircut == charge
     # the new 0.1 is not charged: equity moved only by the maker fee of the new fill
     fee = mul_div_up(notional(WAD // 10, P_BANK), 2 * 10**14, WAD)
     assert ch.equity(account) == equity - fee
