@@ -35,7 +35,8 @@ WAD = 10**18
 
 LIQUIDATE = "liquidate"
 LIQUIDATE_BANKRUPT = "liquidate_bankrupt"
-ActionKind = Literal["liquidate", "liquidate_bankrupt"]
+DELEVERAGE = "deleverage"  # loss_policy "adl": deleverage(account, market, counterparties)
+ActionKind = Literal["liquidate", "liquidate_bankrupt", "deleverage"]
 
 
 @dataclass(frozen=True)
@@ -99,11 +100,14 @@ class Action:
     # change of the keeper's initial margin this action causes (base units; negative when the
     # takeover offsets a position the keeper already holds)
     margin_used: int = 0
+    counterparties: tuple = ()  # DELEVERAGE only: the winners, best-ranked first
 
     def call_args(self) -> tuple:
         """Arguments of the Clearinghouse function named by `kind`."""
         if self.kind == LIQUIDATE_BANKRUPT:
             return (self.account,)
+        if self.kind == DELEVERAGE:
+            return (self.account, self.market, list(self.counterparties))
         return (self.account, self.market, self.size)
 
 
@@ -289,13 +293,37 @@ def plan(
     return Plan(actions=actions, skipped=skipped)
 
 
+@dataclass(frozen=True)
+class WinnerReading:
+    """One candidate counterparty of a deleveraging fill (loss_policy "adl"), from
+    `position_size(account, market)` and `adl_rank(account, market)`."""
+
+    account: str
+    size: int  # signed position in the market (1e18)
+    bucket: int  # adl_rank(...).bucket: entry-price bucket, 0 when not ranked
+    profit: int  # adl_rank(...).profit: profit at the oracle price net of funding (base units)
+
+
+def adl_counterparties(bankrupt_size: int, winners: Iterable[WinnerReading], limit: int = 16) -> list:
+    """The counterparties for `deleverage(account, market, counterparties)`, in the order the
+    contract enforces: opposite positions in profit, best bucket first (longs: the lowest entry
+    bucket, shorts: the highest), inside a bucket the largest profit first, then by address.
+    The contract closes each for what the bankrupt position still needs and ignores the rest of
+    the list, so the first `limit` (at most 16 per call) are returned."""
+    long_side = bankrupt_size < 0  # the winners' side
+    rows = [w for w in winners if w.bucket > 0 and w.profit > 0 and (w.size > 0) == long_side and w.size != 0]
+    rows.sort(key=lambda w: (w.bucket if long_side else -w.bucket, -w.profit, w.account.lower()))
+    return [w.account for w in rows[:limit]]
+
+
 def plan_liquidations(accounts, markets, keeper=None, **kwargs) -> list:
     """`plan(...)` without the skipped list: the ordered actions only."""
     return plan(accounts, markets, keeper, **kwargs).actions
 
 
 __all__ = [
-    "WAD", "LIQUIDATE", "LIQUIDATE_BANKRUPT", "MarketReading", "AccountReading", "KeeperState",
+    "WAD", "LIQUIDATE", "LIQUIDATE_BANKRUPT", "DELEVERAGE", "WinnerReading", "adl_counterparties",
+    "MarketReading", "AccountReading", "KeeperState",
     "Action", "Skipped", "Plan", "plan", "plan_liquidations", "notional", "margin_for",
     "takeover_margin_delta", "max_takeover_size",
 ]

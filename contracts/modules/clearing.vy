@@ -222,14 +222,23 @@ def withdraw(amount: uint256):
             its initial margin. Allowed while paused.
     @param amount Collateral base units.
     """
+    self._withdraw(amount, msg.sender)
+
+
+# adl: split so a deployable can wrap `withdraw` (ADL keeps its ranking in step)
+@internal
+def _withdraw(amount: uint256, account: address):
+    """
+    @dev `withdraw` for `account`.
+    """
     assert amount > 0, "withdraw: zero amount"
-    health: Health = self._health(msg.sender)
+    health: Health = self._health(account)
     amount_int: int256 = convert(amount, int256)
-    assert amount_int <= self._collateral[msg.sender] - health.owed, "withdraw: exceeds settled collateral"
+    assert amount_int <= self._collateral[account] - health.owed, "withdraw: exceeds settled collateral"
     assert health.equity - amount_int >= convert(health.initial_margin, int256), "withdraw: below initial margin"
-    self._collateral[msg.sender] -= amount_int
-    assert extcall IERC20(collateral_token).transfer(msg.sender, amount, default_return_value=True), "withdraw: transfer failed"
-    log Withdraw(account=msg.sender, amount=amount)
+    self._collateral[account] -= amount_int
+    assert extcall IERC20(collateral_token).transfer(account, amount, default_return_value=True), "withdraw: transfer failed"
+    log Withdraw(account=account, amount=amount)
 
 
 @external
@@ -242,13 +251,22 @@ def trade(order: orders.Order, signature: Bytes[65], fill_size: uint256):
     @param signature The maker's EIP-712 signature, 65 bytes r || s || v.
     @param fill_size How much of |order.size| to fill now (1e18 = one base unit).
     """
+    self._trade(order, signature, fill_size, msg.sender)
+
+
+# adl: split so a deployable can wrap `trade` (ADL keeps its ranking in step)
+@internal
+def _trade(order: orders.Order, signature: Bytes[65], fill_size: uint256, taker: address):
+    """
+    @dev `trade` with `taker` as the taker.
+    """
     assert fill_size > 0, "trade: zero fill size"
     assert order.size != 0, "trade: zero order size"
     market: uint256 = order.market
     registry._check_market(market)
     assert block.timestamp <= order.expiry, "trade: order expired"
     maker: address = order.account
-    assert maker != msg.sender, "trade: maker is the taker"
+    assert maker != taker, "trade: maker is the taker"
     digest: bytes32 = orders._digest(order)
     fills: uint256 = self._fills[digest]
     assert fills & CANCELLED == 0, "trade: order cancelled"
@@ -281,13 +299,13 @@ def trade(order: orders.Order, signature: Bytes[65], fill_size: uint256):
     taker_old: int256 = 0
     taker_new: int256 = 0
     maker_old, maker_new = self._apply_fill(maker, market, maker_delta, notional, fill_price, funding_index)
-    taker_old, taker_new = self._apply_fill(msg.sender, market, -maker_delta, notional, fill_price, funding_index)
+    taker_old, taker_new = self._apply_fill(taker, market, -maker_delta, notional, fill_price, funding_index)
 
     # fees rounded up
     maker_fee: uint256 = fixed_math._mul_div_up(notional, params.maker_fee, WAD)
     taker_fee: uint256 = fixed_math._mul_div_up(notional, params.taker_fee, WAD)
     self._collateral[maker] -= convert(maker_fee, int256)
-    self._collateral[msg.sender] -= convert(taker_fee, int256)
+    self._collateral[taker] -= convert(taker_fee, int256)
     self._fees_unswept += maker_fee + taker_fee
 
     oi_delta: int256 = self._long_delta(maker_old, maker_new) + self._long_delta(taker_old, taker_new)
@@ -297,11 +315,11 @@ def trade(order: orders.Order, signature: Bytes[65], fill_size: uint256):
             assert open_interest <= registry.max_open_interest[market], "trade: open interest cap"
 
     self._check_after_fill(maker, maker_old, maker_new)
-    self._check_after_fill(msg.sender, taker_old, taker_new)
+    self._check_after_fill(taker, taker_old, taker_new)
     log Trade(
         digest=digest,
         maker=maker,
-        taker=msg.sender,
+        taker=taker,
         market=market,
         maker_size=maker_delta,
         price=fill_price,

@@ -90,8 +90,17 @@ def liquidate(account: address, market: uint256, size: uint256):
     @param market The market whose position is reduced.
     @param size How much to take over; at most `max_liquidatable_size(account, market)`.
     """
+    self._liquidate(account, market, size, msg.sender)
+
+
+# adl: split so a deployable can wrap `liquidate` (ADL keeps its ranking in step)
+@internal
+def _liquidate(account: address, market: uint256, size: uint256, liquidator: address):
+    """
+    @dev `liquidate` by `liquidator`.
+    """
     assert size > 0, "liquidate: zero size"
-    assert account != msg.sender, "liquidate: cannot liquidate yourself"
+    assert account != liquidator, "liquidate: cannot liquidate yourself"
     registry._check_market(market)
     health: clearing.Health = clearing._health(account)
     assert health.equity < convert(health.maintenance_margin, int256), "liquidate: account is healthy"
@@ -114,7 +123,7 @@ def liquidate(account: address, market: uint256, size: uint256):
         delta = -delta
     # the same notional enters both sides, so its rounding cancels out
     notional: uint256 = fixed_math._mul_div_down(size, price, clearing._scale())
-    self._transfer_position(account, msg.sender, market, delta, notional, price, funding_index)
+    self._transfer_position(account, liquidator, market, delta, notional, price, funding_index)
 
     # penalty rounded up, then capped at the equity the account has left
     penalty: uint256 = fixed_math._mul_div_up(notional, params.liquidation_penalty, WAD)
@@ -127,13 +136,13 @@ def liquidate(account: address, market: uint256, size: uint256):
     reward: uint256 = penalty * params.liquidator_share // WAD
     if penalty > 0:
         clearing._credit(account, -convert(penalty, int256))
-        clearing._credit(msg.sender, convert(reward, int256))
+        clearing._credit(liquidator, convert(reward, int256))
         clearing._add_vault_revenue(penalty - reward)
 
-    self._check_liquidator(msg.sender)
+    self._check_liquidator(liquidator)
     log Liquidation(
         account=account,
-        liquidator=msg.sender,
+        liquidator=liquidator,
         market=market,
         size=delta,
         price=price,
