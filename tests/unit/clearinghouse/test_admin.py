@@ -692,9 +692,10 @@ def test_withdraw_protocol_fees_cannot_exceed_protocol_fees(funded, protocol, ow
 
 
 def _bad_debt(protocol, owner, trader, maker, crash_price):
-    """1 % fees, no fee share for the (empty) vault; trader 10x long 1 BTC against maker, the
-    price crashes and maker takes the bankrupt long over, netting the book to zero: nobody is
-    left to haircut, so the deficit is bad debt. Returns the protocol fees held."""
+    """1 % fees, no fee share for the (empty) vault; `trader` 10x long 1 BTC against `maker`,
+    the price crashes and `maker` takes the bankrupt long over, netting the book to zero:
+    nobody is left to haircut, so the deficit is bad debt. Returns the protocol fees held.
+    (Callers pass fresh accounts: `funded` deposits for trader and maker in this module.)"""
     ch = protocol.clearinghouse
     ch.set_fees(0, 10**16, 10**16, sender=owner)
     ch.set_insurance_fee_share(0, sender=owner)
@@ -712,12 +713,12 @@ def _gap(protocol, accounts):
     return protocol.token.balanceOf(ch) + ch.bad_debt() - ch.treasury() - sum(ch.equity(a) for a in accounts)
 
 
-def test_sweep_pays_bad_debt_from_protocol_fees_first(protocol, owner, trader, maker, other):
+def test_sweep_pays_bad_debt_from_protocol_fees_first(protocol, owner, staker, liquidator, other):
     ch = protocol.clearinghouse
-    held = _bad_debt(protocol, owner, trader, maker, 40_000)  # deficit 4,900: above the fees
+    held = _bad_debt(protocol, owner, staker, liquidator, 40_000)  # deficit 4,900: above the fees
     bad = ch.bad_debt()
     assert held == 2 * 500 * 10**6 and bad > held
-    gap = _gap(protocol, (trader, maker))
+    gap = _gap(protocol, (staker, liquidator))
     receipt = ch.sweep_fees(sender=other)
     logged = events(ch.BadDebtRepaid, receipt)
     assert len(logged) == 1
@@ -725,18 +726,18 @@ def test_sweep_pays_bad_debt_from_protocol_fees_first(protocol, owner, trader, m
     assert ch.bad_debt() == bad - held
     assert ch.protocol_fees() == 0
     # the identity balance + bad_debt - treasury - sum(equity) moves by nothing
-    assert _gap(protocol, (trader, maker)) == gap
+    assert _gap(protocol, (staker, liquidator)) == gap
     # while bad debt remains no protocol fee can leave
     with ape.reverts("clearing: exceeds protocol fees"):
         ch.withdraw_protocol_fees(owner, 1, sender=owner)
 
 
-def test_withdraw_protocol_fees_repays_bad_debt_first(protocol, owner, trader, maker):
+def test_withdraw_protocol_fees_repays_bad_debt_first(protocol, owner, staker, liquidator):
     ch = protocol.clearinghouse
-    held = _bad_debt(protocol, owner, trader, maker, 44_800)  # deficit 100: below the fees
+    held = _bad_debt(protocol, owner, staker, liquidator, 44_800)  # deficit 100: below the fees
     bad = ch.bad_debt()
     assert 0 < bad < held
-    gap = _gap(protocol, (trader, maker))
+    gap = _gap(protocol, (staker, liquidator))
     # without a sweep the withdrawal itself pays the bad debt first
     with ape.reverts("clearing: exceeds protocol fees"):
         ch.withdraw_protocol_fees(owner, held - bad + 1, sender=owner)
@@ -746,7 +747,7 @@ def test_withdraw_protocol_fees_repays_bad_debt_first(protocol, owner, trader, m
     assert ch.bad_debt() == 0
     assert ch.protocol_fees() == 0
     assert protocol.token.balanceOf(owner) == balance + held - bad
-    assert _gap(protocol, (trader, maker)) == gap
+    assert _gap(protocol, (staker, liquidator)) == gap
 
 
 # ---------------------------------------------------------------- parameter changes act forward
