@@ -108,6 +108,10 @@ event ProtocolFeesWithdrawn:
     amount: uint256
 
 
+event BadDebtRepaid:
+    amount: uint256
+
+
 WAD: constant(uint256) = registry.WAD  # constants.vy
 MAX_MARKETS: constant(uint256) = registry.MAX_MARKETS
 CANCELLED: constant(uint256) = 2**255
@@ -187,15 +191,69 @@ def sweep_fees():
 @external
 def withdraw_protocol_fees(receiver: address, amount: uint256):
     """
-    @notice Owner withdraws swept protocol fees.
+    @notice Owner withdraws protocol fees. The fees earned so far are split first, and the
+            protocol's part pays down bad debt before any of it is withdrawable (fees are
+            junior to traders): while bad debt remains, `protocol_fees()` is 0 and this
+            reverts.
+    @param receiver Where the fees go.
+    @param amount Collateral base units, at most `protocol_fees()` after the split.
     """
     ownable._check_owner()
+    self._split_fees()
     assert receiver != empty(address), "clearing: zero receiver"
     assert amount > 0, "clearing: zero amount"
     assert amount <= self.protocol_fees, "clearing: exceeds protocol fees"
     self.protocol_fees -= amount
     assert extcall IERC20(collateral_token).transfer(receiver, amount, default_return_value=True), "clearing: transfer failed"
     log ProtocolFeesWithdrawn(receiver=receiver, amount=amount)
+
+
+@external
+def set_margins(market: uint256, imr: uint256, mmr: uint256):
+    """
+    @notice Set a market's initial and maintenance margin ratios (0 < mmr < imr <= 1e18); the
+            liquidation penalty must stay at or below the new mmr. While the market has open
+            positions a raise of mmr would make some liquidatable at once, so it is bounded:
+            at most 1 percentage point per call and one raise per day, giving traders time to
+            add collateral. Lowering mmr, and any imr change, act at once.
+    @param market The market.
+    @param imr Initial-margin ratio, 1e18 = 100 %.
+    @param mmr Maintenance-margin ratio.
+    """
+    ownable._check_owner()
+    registry._check_market(market)
+    registry._set_margins(market, imr, mmr, self._long_open_interest[market] != 0)
+
+
+@external
+def set_funding_params(market: uint256, funding_period: uint256, max_funding_premium: uint256):
+    """
+    @notice Funding: a premium p (traded price over oracle, capped at `max_funding_premium`,
+            decaying by 2 * cap per period without fills) is paid by longs to shorts (or
+            back) at p * price per unit over `funding_period` seconds (60 s .. 30 days;
+            cap <= 10 %). Funding so far is accrued under the old parameters first, so the
+            change acts only forward (this reads the oracle: it must be fresh).
+    @param market The market.
+    @param funding_period Seconds over which a premium is paid in full.
+    @param max_funding_premium The premium cap, 1e18 = 100 % per period.
+    """
+    ownable._check_owner()
+    registry._check_market(market)
+    self._accrue(market, self._price(market), 0, 0)
+    registry._set_funding_params(market, funding_period, max_funding_premium)
+
+
+@external
+def set_insurance_fee_share(share: uint256):
+    """
+    @notice The share of trading fees (1e18 = 100 %) that goes to the insurance vault. Fees
+            earned so far are split under the old share first, so the change acts only
+            forward.
+    @param share The vault's share, at most 1e18.
+    """
+    ownable._check_owner()
+    self._split_fees()
+    registry._set_insurance_fee_share(share)
 
 
 # ---------------------------------------------------------------- trader
@@ -246,7 +304,8 @@ def trade(order: orders.Order, signature: Bytes[65], fill_size: uint256):
     """
     @notice Fill `fill_size` of a maker's signed order at its limit price; the caller is the
             taker and takes the opposite side. Both accounts must meet initial margin after
-            the fill unless it only reduces their exposure (then equity must stay >= 0).
+            the fill unless it only reduces their exposure (then equity must stay >= 0, and
+            an account left below maintenance margin must not trade worse than the oracle).
     @param order The maker's order: size > 0 the maker buys, < 0 the maker sells.
     @param signature The maker's EIP-712 signature, 65 bytes r || s || v.
     @param fill_size How much of |order.size| to fill now (1e18 = one base unit).
@@ -282,11 +341,9 @@ def _trade(order: orders.Order, signature: Bytes[65], fill_size: uint256, taker:
     assert deviation * WAD <= price * params.price_band, "trade: price outside band"
 
     # premium of this fill over the index, capped
-    premium: int256 = convert(deviation * WAD // price, int256)
+    premium: int256 = convert(min(deviation * WAD // price, params.max_funding_premium), int256)
     if fill_price < price:
         premium = -premium
-    cap: int256 = convert(params.max_funding_premium, int256)
-    premium = max(-cap, min(cap, premium))
     funding_index: int256 = self._accrue(market, price, fill_size, premium)
 
     maker_delta: int256 = convert(fill_size, int256)
@@ -314,8 +371,10 @@ def _trade(order: orders.Order, signature: Bytes[65], fill_size: uint256, taker:
         if oi_delta > 0:
             assert open_interest <= registry.max_open_interest[market], "trade: open interest cap"
 
-    self._check_after_fill(maker, maker_old, maker_new)
-    self._check_after_fill(taker, taker_old, taker_new)
+    # off the oracle exactly one side trades worse than it: the buyer above, the seller below
+    maker_worse: bool = (fill_price > price) == (order.size > 0)
+    self._check_after_fill(maker, maker_old, maker_new, deviation > 0 and maker_worse)
+    self._check_after_fill(taker, taker_old, taker_new, deviation > 0 and not maker_worse)
     log Trade(
         digest=digest,
         maker=maker,
@@ -541,12 +600,14 @@ def funding_index(market: uint256) -> int256:
 def funding_premium(market: uint256) -> int256:
     """
     @notice The current funding premium (traded price over oracle, 1e18 = 100 % per
-            funding period; positive: longs pay shorts), clamped to the market's cap.
+            funding period; positive: longs pay shorts), clamped to the market's cap and
+            decayed towards zero since the last fill (by 2 * cap per funding period).
+    @return The premium at block.timestamp.
     """
-    period: uint256 = 0
-    cap: uint256 = 0
-    period, cap = registry._funding_conf(market)
-    return max(-convert(cap, int256), min(convert(cap, int256), fixed_math._unpack_hi(self._funding_clock[market])))
+    index: int256 = 0
+    premium: int256 = 0
+    index, premium = self._funding_state(market, 0)
+    return premium
 
 
 # ---------------------------------------------------------------- internal: prices and funding
@@ -593,50 +654,81 @@ def _price(market: uint256) -> uint256:
 @internal
 @view
 def _funding_index_view(market: uint256, price: uint256) -> int256:
+    """
+    @dev The market's funding index accrued to now at `price` (see `_funding_state`).
+    """
+    index: int256 = 0
+    premium: int256 = 0
+    index, premium = self._funding_state(market, price)
+    return index
+
+
+@internal
+@view
+def _funding_state(market: uint256, price: uint256) -> (int256, int256):
+    """
+    @dev The funding index and premium brought to now. Without fills the premium decays
+         linearly towards zero by 2 * cap per funding period (from the cap to zero in half a
+         period), so a premium set by wash trades fades instead of staying. Per unit of size
+         longs pay shorts the integral of that premium times `price` over one funding period:
+         (p^2 - p'^2) * price / (4 * cap) going from p to p'. The index is shared by both
+         sides, so truncating its step cannot create or destroy value (payments round per
+         account).
+    @param market The market.
+    @param price The oracle price the elapsed time is charged at (0: only the premium is used).
+    @return The funding index and the premium (1e18 = 100 % per period) at block.timestamp.
+    """
     clock: uint256 = self._funding_clock[market]
     index: int256 = self._funding_index[market]
-    last: uint256 = convert(fixed_math._unpack_lo(clock), uint256)
     period: uint256 = 0
     cap: uint256 = 0
     period, cap = registry._funding_conf(market)
+    stored: int256 = fixed_math._unpack_hi(clock)
     # a premium stored under a looser cap is clamped to the current one
-    premium: int256 = max(-convert(cap, int256), min(convert(cap, int256), fixed_math._unpack_hi(clock)))
-    if premium == 0 or last >= block.timestamp:
-        return index
-    # longs pay shorts premium * price over one funding period. The index is shared by both
-    # sides, so truncating here cannot create or destroy value; payments round per account.
-    elapsed: int256 = convert(block.timestamp - last, int256)
-    return index + premium * convert(price, int256) * elapsed // convert(WAD * period, int256)
+    level: uint256 = min(fixed_math._abs(stored), cap)
+    if level == 0:
+        return index, 0
+    # the decay truncates (the premium fades at most 1e-18 slower)
+    decay: uint256 = min(level, 2 * cap * (block.timestamp - convert(fixed_math._unpack_lo(clock), uint256)) // period)
+    # the premium falls by 2 * cap per period, so the time it spends between two levels is
+    # their difference * period / (2 * cap): the index grows by the area under it,
+    # (level^2 - new level^2) * period / (4 * cap), times price / period
+    step: int256 = convert(decay * (2 * level - decay) * price // (4 * cap * WAD), int256)
+    level -= decay
+    if stored < 0:
+        return index - step, -convert(level, int256)
+    return index + step, convert(level, int256)
 
 
 @internal
 def _accrue(market: uint256, price: uint256, fill_size: uint256, premium: int256) -> int256:
     """
-    @dev Bring the market's funding index to now; on a fill (fill_size > 0) also fold in the
-         fill's (capped) premium, weighted by the fill's size against the open interest: the
-         premium moves by (fill premium - premium) * fill / (open interest + fill), so tiny
-         wash trades at the edge of the band cannot steer the funding rate.
+    @dev Bring the market's funding index and (decaying) premium to now; on a fill
+         (fill_size > 0) also move the premium towards the fill's (capped) premium by the
+         fill's weight against the open interest: (fill premium - premium) * fill / (open
+         interest + fill), truncated towards zero so the step never overshoots. Moving the
+         premium by dp costs the wash trader fees on at least open interest * dp / (cap - p),
+         while a premium p pays out at most p^2 / (4 cap) of the open notional before it has
+         decayed: with cap <= 8 * (taker fee + maker fee) no wash trade pays for itself.
+    @param market The market.
+    @param price The oracle price.
+    @param fill_size The fill's size (0: accrual only).
+    @param premium The fill's premium, already capped.
+    @return The funding index at now.
     """
     clock: uint256 = self._funding_clock[market]
-    old_premium: int256 = fixed_math._unpack_hi(clock)
-    last: uint256 = convert(fixed_math._unpack_lo(clock), uint256)
-    index: int256 = self._funding_index[market]
-    if last < block.timestamp:
-        new_index: int256 = self._funding_index_view(market, price)
-        if new_index != index:
-            index = new_index
-            self._funding_index[market] = index
-    new_premium: int256 = old_premium
+    stored: int256 = fixed_math._unpack_hi(clock)
+    index: int256 = 0
+    new_premium: int256 = 0
+    index, new_premium = self._funding_state(market, price)
     if fill_size > 0:
-        period: uint256 = 0
-        cap: uint256 = 0
-        period, cap = registry._funding_conf(market)
-        old_capped: int256 = max(-convert(cap, int256), min(convert(cap, int256), old_premium))
-        # truncated towards zero: the step never overshoots the fill's premium
         weight_base: int256 = convert(self._long_open_interest[market] + fill_size, int256)
-        new_premium = old_capped + (premium - old_capped) * convert(fill_size, int256) // weight_base
-    # with a zero premium before and after, nothing accrues and the clock need not move
-    if (last < block.timestamp and (old_premium != 0 or new_premium != 0)) or new_premium != old_premium:
+        new_premium += (premium - new_premium) * convert(fill_size, int256) // weight_base
+    changed: bool = index != self._funding_index[market]
+    if changed:
+        self._funding_index[market] = index
+    # with nothing accrued and the premium unchanged the clock need not move
+    if changed or new_premium != stored:
         self._funding_clock[market] = fixed_math._pack(convert(block.timestamp, int256), new_premium)
         log Funding(market=market, index=index, premium=new_premium)
     return index
@@ -804,11 +896,23 @@ def _health(account: address) -> Health:
 
 
 @internal
-def _check_after_fill(account: address, old_size: int256, new_size: int256):
+def _check_after_fill(account: address, old_size: int256, new_size: int256, worse: bool):
+    """
+    @dev A fill that raises or flips exposure needs initial margin (and no pause). A fill that
+         only reduces or closes needs equity >= 0 and, if it leaves the account below
+         maintenance margin, a price no worse than the oracle for the account (a seller at or
+         above it, a buyer at or below): an account the liquidators may take cannot sell its
+         remaining equity to a colluder off the oracle and keep the risk on the vault.
+    @param account The maker or the taker.
+    @param old_size The position before the fill.
+    @param new_size The position after it.
+    @param worse True when the fill is priced worse than the oracle for this account.
+    """
     health: Health = empty(Health)
     if new_size == 0 or self._is_reducing(old_size, new_size):
         health = self._health(account)
         assert health.equity >= 0, "trade: fill would leave the account bankrupt"
+        assert not worse or health.equity >= convert(health.maintenance_margin, int256), "trade: below maintenance, off-oracle fill"
     else:
         assert not ownable.paused, "trade: paused"
         health = self._health(account)
@@ -868,17 +972,40 @@ def _add_bad_debt(amount: uint256):
 
 
 @internal
-def _sweep(vault: address):
+def _split_fees() -> uint256:
+    """
+    @dev Split the unswept fees at the current insurance share: the vault's part waits in
+         `_vault_pending` until swept; the protocol's part, with the protocol fees already
+         held, first pays down bad debt (fees are junior to traders), the rest becomes
+         withdrawable. Moving an amount from `protocol_fees` to `bad_debt` lowers treasury and
+         bad debt alike, so the conservation identity stays exact.
+    @return The protocol's part of the fees split now.
+    """
     fees: uint256 = self._fees_unswept
     # the vault's share of fees rounds down; the remainder is the protocol's
     fee_share: uint256 = fees * registry.insurance_fee_share // WAD
-    to_vault: uint256 = self._vault_pending + fee_share
-    to_protocol: uint256 = fees - fee_share
+    self._fees_unswept = 0
+    self._vault_pending += fee_share
+    held: uint256 = self.protocol_fees + fees - fee_share
+    repaid: uint256 = min(held, self.bad_debt)
+    if repaid > 0:
+        self.bad_debt -= repaid
+        log BadDebtRepaid(amount=repaid)
+    self.protocol_fees = held - repaid
+    return fees - fee_share
+
+
+@internal
+def _sweep(vault: address):
+    """
+    @dev Split the fees (`_split_fees`) and send the vault what it is owed.
+    @param vault The insurance vault.
+    """
+    to_protocol: uint256 = self._split_fees()
+    to_vault: uint256 = self._vault_pending
     if to_vault == 0 and to_protocol == 0:
         return
-    self._fees_unswept = 0
     self._vault_pending = 0
-    self.protocol_fees += to_protocol
     if to_vault > 0:
         assert extcall IERC20(collateral_token).transfer(vault, to_vault, default_return_value=True), "clearing: transfer failed"
         extcall IInsuranceVault(vault).notify_revenue(to_vault)

@@ -3,7 +3,10 @@
 """
 @title market_registry
 @notice The list of markets and their risk parameters: margins, fees, price band, open-interest
-        cap, oracle, liquidation and funding settings, plus the protocol-wide parameters.
+        cap, oracle, liquidation and funding settings, plus the protocol-wide parameters. The
+        setters of margins, funding and the insurance fee share are the clearing module's
+        externals (they first settle state under the old values, or need the open interest),
+        over the internal `_set_*` here.
 @dev Per-market parameters are packed four 64-bit fields to a word so a fill reads three
      storage slots instead of twelve. Every ratio is 1e18 = 100 % and fits in 64 bits.
 """
@@ -102,6 +105,9 @@ MIN_FUNDING_PERIOD: constant(uint256) = constants.MIN_FUNDING_PERIOD
 MAX_FUNDING_PERIOD: constant(uint256) = constants.MAX_FUNDING_PERIOD
 MAX_FUNDING_PREMIUM: constant(uint256) = constants.MAX_FUNDING_PREMIUM
 MASK64: constant(uint256) = 2**64 - 1
+# a raise of mmr makes open positions liquidatable at once: at most one point per day
+MAX_MMR_RAISE: constant(uint256) = 10**16
+MMR_RAISE_INTERVAL: constant(uint256) = 86400
 
 # defaults for a new market
 DEFAULT_TAKER_FEE: constant(uint256) = 5 * 10**14  # 5 bp
@@ -130,6 +136,8 @@ _risk: HashMap[uint256, uint256]
 _liq: HashMap[uint256, uint256]
 # packed: max_price_age | funding_period | max_funding_premium | price_multiplier
 _conf: HashMap[uint256, uint256]
+# when each market's mmr was last raised
+_mmr_raised_at: HashMap[uint256, uint256]
 
 
 @deploy
@@ -170,21 +178,6 @@ def add_market(feed: address, imr: uint256, mmr: uint256) -> uint256:
     self.max_open_interest[market] = DEFAULT_MAX_OPEN_INTEREST
     log MarketAdded(market=market, feed=feed, imr=imr, mmr=mmr)
     return market
-
-
-@external
-def set_margins(market: uint256, imr: uint256, mmr: uint256):
-    """
-    @notice Set a market's initial and maintenance margin ratios (0 < mmr < imr <= 1e18).
-            The liquidation penalty must stay at or below the new mmr.
-    """
-    ownable._check_owner()
-    self._check_market(market)
-    self._check_margins(imr, mmr)
-    assert self._field(self._liq[market], 0) <= mmr, "registry: penalty above mmr"
-    risk: uint256 = self._risk[market]
-    self._risk[market] = self._word(imr, mmr, self._field(risk, 2), self._field(risk, 3))
-    log MarginsSet(market=market, imr=imr, mmr=mmr)
 
 
 @external
@@ -256,33 +249,6 @@ def set_liquidation_params(market: uint256, penalty: uint256, liquidator_share: 
     liq: uint256 = self._liq[market]
     self._liq[market] = self._word(penalty, liquidator_share, close_factor, self._field(liq, 3))
     log LiquidationParamsSet(market=market, penalty=penalty, liquidator_share=liquidator_share, close_factor=close_factor)
-
-
-@external
-def set_funding_params(market: uint256, funding_period: uint256, max_funding_premium: uint256):
-    """
-    @notice Funding: a premium of p (traded price over oracle, capped at
-            `max_funding_premium`) is paid in full by longs to shorts (or back) over
-            `funding_period` seconds (60 s .. 30 days; cap <= 10 %).
-    """
-    ownable._check_owner()
-    self._check_market(market)
-    assert funding_period >= MIN_FUNDING_PERIOD and funding_period <= MAX_FUNDING_PERIOD, "registry: funding period out of range"
-    assert max_funding_premium <= MAX_FUNDING_PREMIUM, "registry: funding premium cap above 10 %"
-    conf: uint256 = self._conf[market]
-    self._conf[market] = self._word(self._field(conf, 0), funding_period, max_funding_premium, self._field(conf, 3))
-    log FundingParamsSet(market=market, funding_period=funding_period, max_funding_premium=max_funding_premium)
-
-
-@external
-def set_insurance_fee_share(share: uint256):
-    """
-    @notice The share of trading fees (1e18 = 100 %) that goes to the insurance vault.
-    """
-    ownable._check_owner()
-    assert share <= WAD, "registry: share above 100 %"
-    self.insurance_fee_share = share
-    log InsuranceFeeShareSet(share=share)
 
 
 @external
@@ -368,6 +334,57 @@ def _penalty(market: uint256) -> uint256:
 def _funding_conf(market: uint256) -> (uint256, uint256):
     conf: uint256 = self._conf[market]
     return self._field(conf, 1), self._field(conf, 2)
+
+
+@internal
+def _set_margins(market: uint256, imr: uint256, mmr: uint256, positions_open: bool):
+    """
+    @dev Store a market's margin ratios (0 < mmr < imr <= 1e18, penalty <= mmr). While
+         positions are open a raise of mmr acts on them at once, so it is bounded: at most 1
+         percentage point per call and one raise per day. The clearing module's `set_margins`
+         says whether positions are open.
+    @param market The market (already checked).
+    @param imr Initial-margin ratio, 1e18 = 100 %.
+    @param mmr Maintenance-margin ratio.
+    @param positions_open Whether the market has open interest.
+    """
+    self._check_margins(imr, mmr)
+    assert self._field(self._liq[market], 0) <= mmr, "registry: penalty above mmr"
+    risk: uint256 = self._risk[market]
+    old_mmr: uint256 = self._field(risk, 1)
+    if positions_open and mmr > old_mmr:
+        assert mmr <= old_mmr + MAX_MMR_RAISE and block.timestamp >= self._mmr_raised_at[market] + MMR_RAISE_INTERVAL, "registry: mmr raise above 1 point a day"
+        self._mmr_raised_at[market] = block.timestamp
+    self._risk[market] = self._word(imr, mmr, self._field(risk, 2), self._field(risk, 3))
+    log MarginsSet(market=market, imr=imr, mmr=mmr)
+
+
+@internal
+def _set_funding_params(market: uint256, funding_period: uint256, max_funding_premium: uint256):
+    """
+    @dev Store a market's funding period (60 s .. 30 days) and premium cap (<= 10 %). The
+         clearing module's `set_funding_params` accrues funding under the old ones first.
+    @param market The market (already checked).
+    @param funding_period Seconds.
+    @param max_funding_premium 1e18 = 100 % per period.
+    """
+    assert funding_period >= MIN_FUNDING_PERIOD and funding_period <= MAX_FUNDING_PERIOD, "registry: funding period out of range"
+    assert max_funding_premium <= MAX_FUNDING_PREMIUM, "registry: funding premium cap above 10 %"
+    conf: uint256 = self._conf[market]
+    self._conf[market] = self._word(self._field(conf, 0), funding_period, max_funding_premium, self._field(conf, 3))
+    log FundingParamsSet(market=market, funding_period=funding_period, max_funding_premium=max_funding_premium)
+
+
+@internal
+def _set_insurance_fee_share(share: uint256):
+    """
+    @dev Store the vault's share of trading fees (<= 1e18). The clearing module's
+         `set_insurance_fee_share` splits the fees earned so far under the old share first.
+    @param share 1e18 = 100 %.
+    """
+    assert share <= WAD, "registry: share above 100 %"
+    self.insurance_fee_share = share
+    log InsuranceFeeShareSet(share=share)
 
 
 @internal

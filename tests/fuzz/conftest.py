@@ -387,7 +387,7 @@ class Harness:
             index = [next(out) for _ in markets]
             premium = [next(out) for _ in markets]
             assert index == [model.funding_index_view(m, now) for m in markets], "funding index"
-            assert premium == [model.funding_premium_view(m) for m in markets], "funding premium"
+            assert premium == [model.funding_premium_view(m, now) for m in markets], "funding premium"
         if haircut:
             socialized = [next(out) for _ in markets]
             assert socialized == model.socialized_loss, (socialized, model.socialized_loss)

@@ -35,6 +35,8 @@ from dataclasses import dataclass, field
 
 from simulation.protocol_constants import bounds
 
+from . import funding
+
 WAD = bounds()["WAD"]
 MAX_INDEX = 2**127 - 1
 VIRTUAL_SHARES = 10**6
@@ -559,18 +561,18 @@ class ClearinghouseModel:
         cap = self.markets[market].max_funding_premium
         return max(-cap, min(cap, premium))
 
-    def funding_premium_view(self, market: int) -> int:
-        return self.capped_premium(market, self.funding_premium[market])
+    def funding_state(self, market: int, now: int) -> tuple[int, int]:
+        """(index, premium) at `now`: the premium decays by 2 * cap per period without fills
+        (tests/support/funding.py)."""
+        params = self.markets[market]
+        return funding.advance(self.funding_index[market], self.funding_premium[market], now - self.funding_last[market],
+                               self.prices[market], params.max_funding_premium, params.funding_period)
+
+    def funding_premium_view(self, market: int, now: int) -> int:
+        return self.funding_state(market, now)[1]
 
     def funding_index_view(self, market: int, now: int) -> int:
-        index = self.funding_index[market]
-        # a premium stored under a looser cap is clamped to the current one
-        premium = self.capped_premium(market, self.funding_premium[market])
-        last = self.funding_last[market]
-        if premium == 0 or last >= now:
-            return index
-        elapsed = now - last
-        return index + div_trunc(premium * self.prices[market] * elapsed, WAD * self.markets[market].funding_period)
+        return self.funding_state(market, now)[0]
 
     def owed(self, market: int, pos: Position, funding_index: int) -> tuple[int, int]:
         if pos.size == 0:
@@ -643,20 +645,16 @@ class ClearinghouseModel:
 
     # ------------------------------------------------------------------ internals (clearing.vy)
     def _accrue(self, market: int, now: int, fill_size: int, premium: int) -> int:
-        """Bring the funding index to now; on a fill (fill_size > 0) move the premium towards
-        the fill's capped premium by fill / (open interest + fill), truncated towards zero."""
-        old_premium = self.funding_premium[market]
-        last = self.funding_last[market]
-        index = self.funding_index[market]
-        if last < now:
-            index = self.funding_index_view(market, now)
-            self.funding_index[market] = index
-        new_premium = old_premium
+        """Bring the funding index and the decaying premium to now; on a fill (fill_size > 0)
+        move the premium towards the fill's capped premium by fill / (open interest + fill),
+        truncated towards zero."""
+        stored = self.funding_premium[market]
+        index, new_premium = self.funding_state(market, now)
         if fill_size > 0:
-            old_capped = self.capped_premium(market, old_premium)
-            weight_base = self.long_open_interest[market] + fill_size
-            new_premium = old_capped + div_trunc((premium - old_capped) * fill_size, weight_base)
-        if (last < now and (old_premium != 0 or new_premium != 0)) or new_premium != old_premium:
+            new_premium = funding.blend(new_premium, premium, fill_size, self.long_open_interest[market])
+        changed = index != self.funding_index[market]
+        self.funding_index[market] = index
+        if changed or new_premium != stored:
             self.funding_last[market] = now
             self.funding_premium[market] = new_premium
             self.events.append(("Funding", market, index, new_premium))
@@ -726,10 +724,13 @@ class ClearinghouseModel:
         self.long_open_interest[market] = oi
         return oi
 
-    def _check_after_fill(self, account, old: int, new: int, now: int):
+    def _check_after_fill(self, account, old: int, new: int, now: int, worse: bool = False):
+        """`worse`: the fill is priced worse than the oracle for this account."""
         health = self.health(account, now)
         if new == 0 or self._is_reducing(old, new):
             require(health.equity >= 0, "trade: fill would leave the account bankrupt")
+            require(not worse or health.equity >= health.maintenance_margin,
+                    "trade: below maintenance, off-oracle fill")
         else:
             require(health.equity >= health.initial_margin, "trade: below initial margin")
 
@@ -744,16 +745,27 @@ class ClearinghouseModel:
             return 0
         return -balance
 
-    def _sweep(self):
+    def _split_fees(self) -> int:
+        """Split the unswept fees at the current share; the protocol's part (with the protocol
+        fees held) pays down bad debt first. Returns the protocol's part split now."""
         fees = self.fees_unswept
         fee_share = fees * self.insurance_fee_share // WAD
-        to_vault = self.vault_pending + fee_share
-        to_protocol = fees - fee_share
+        self.fees_unswept = 0
+        self.vault_pending += fee_share
+        held = self.protocol_fees + fees - fee_share
+        repaid = min(held, self.bad_debt)
+        if repaid > 0:
+            self.bad_debt -= repaid
+            self.events.append(("BadDebtRepaid", repaid))
+        self.protocol_fees = held - repaid
+        return fees - fee_share
+
+    def _sweep(self):
+        to_protocol = self._split_fees()
+        to_vault = self.vault_pending
         if to_vault == 0 and to_protocol == 0:
             return
-        self.fees_unswept = 0
         self.vault_pending = 0
-        self.protocol_fees += to_protocol
         if to_vault > 0:
             self.token_balance -= to_vault
             self.vault.token_balance += to_vault
@@ -815,8 +827,10 @@ class ClearinghouseModel:
             oi = self._update_open_interest(market, oi_delta)
             if oi_delta > 0:
                 require(oi <= params.max_open_interest, "trade: open interest cap")
-        self._check_after_fill(maker, maker_old, maker_new, now)
-        self._check_after_fill(taker, taker_old, taker_new, now)
+        # off the oracle exactly one side trades worse than it: the buyer above, the seller below
+        maker_worse = (limit_price > price) == (order_size > 0)
+        self._check_after_fill(maker, maker_old, maker_new, now, deviation > 0 and maker_worse)
+        self._check_after_fill(taker, taker_old, taker_new, now, deviation > 0 and not maker_worse)
         self.events.append(("Trade", maker, taker, market, maker_delta, limit_price, maker_fee, taker_fee))
 
     def vault_deposit(self, sender, assets: int, receiver, now: int) -> int:

@@ -669,14 +669,133 @@ def test_withdraw_protocol_fees_rejects_zero_receiver_and_zero_amount(funded, pr
         ch.withdraw_protocol_fees(owner, 0, sender=owner)
 
 
-def test_withdraw_protocol_fees_cannot_exceed_swept_protocol_fees(funded, protocol, owner, trader, maker):
+def test_withdraw_protocol_fees_cannot_exceed_protocol_fees(funded, protocol, owner, trader, maker):
     ch = protocol.clearinghouse
     fees = _trade_for_fees(protocol, trader, maker)
-    # unswept fees are not yet the protocol's
-    with ape.reverts("clearing: exceeds protocol fees"):
-        ch.withdraw_protocol_fees(owner, 1, sender=owner)
-    ch.sweep_fees(sender=owner)
-    available = ch.protocol_fees()
-    assert available == fees - fees * DEFAULT_INSURANCE_FEE_SHARE // WAD
+    available = fees - fees * DEFAULT_INSURANCE_FEE_SHARE // WAD
+    # unswept fees are split first: only the protocol's part can be withdrawn
     with ape.reverts("clearing: exceeds protocol fees"):
         ch.withdraw_protocol_fees(owner, available + 1, sender=owner)
+    ch.withdraw_protocol_fees(owner, available, sender=owner)
+    assert ch.protocol_fees() == 0
+    # the vault's part waits for the sweep
+    assert ch.treasury() == fees - available
+    ch.sweep_fees(sender=owner)
+    assert protocol.token.balanceOf(protocol.vault) == fees - available
+    with ape.reverts("clearing: exceeds protocol fees"):
+        ch.withdraw_protocol_fees(owner, 1, sender=owner)
+
+
+# ---------------------------------------------------------------- fees are junior to bad debt
+
+
+def _bad_debt(protocol, owner, trader, maker, crash_price):
+    """1 % fees, no fee share for the (empty) vault; `trader` 10x long 1 BTC against `maker`,
+    the price crashes and `maker` takes the bankrupt long over, netting the book to zero:
+    nobody is left to haircut, so the deficit is bad debt. Returns the protocol fees held.
+    (Callers pass fresh accounts: `funded` deposits for trader and maker in this module.)"""
+    ch = protocol.clearinghouse
+    ch.set_fees(0, 10**16, 10**16, sender=owner)
+    ch.set_insurance_fee_share(0, sender=owner)
+    fund(protocol, trader, 5_600 * 10**6)
+    fund(protocol, maker, 100_000 * 10**6)
+    fill(protocol, trader, maker, -WAD, PRICE)  # maker sells 1 BTC to trader
+    protocol.set_price(crash_price)
+    ch.liquidate_bankrupt(trader, sender=maker)
+    assert ch.bad_debt() > 0
+    return ch.protocol_fees()
+
+
+def _gap(protocol, accounts):
+    ch = protocol.clearinghouse
+    return protocol.token.balanceOf(ch) + ch.bad_debt() - ch.treasury() - sum(ch.equity(a) for a in accounts)
+
+
+def test_sweep_pays_bad_debt_from_protocol_fees_first(protocol, owner, staker, liquidator, other):
+    ch = protocol.clearinghouse
+    held = _bad_debt(protocol, owner, staker, liquidator, 40_000)  # deficit 4,900: above the fees
+    bad = ch.bad_debt()
+    assert held == 2 * 500 * 10**6 and bad > held
+    gap = _gap(protocol, (staker, liquidator))
+    receipt = ch.sweep_fees(sender=other)
+    logged = events(ch.BadDebtRepaid, receipt)
+    assert len(logged) == 1
+    assert logged[0].amount == held
+    assert ch.bad_debt() == bad - held
+    assert ch.protocol_fees() == 0
+    # the identity balance + bad_debt - treasury - sum(equity) moves by nothing
+    assert _gap(protocol, (staker, liquidator)) == gap
+    # while bad debt remains no protocol fee can leave
+    with ape.reverts("clearing: exceeds protocol fees"):
+        ch.withdraw_protocol_fees(owner, 1, sender=owner)
+
+
+def test_withdraw_protocol_fees_repays_bad_debt_first(protocol, owner, staker, liquidator):
+    ch = protocol.clearinghouse
+    held = _bad_debt(protocol, owner, staker, liquidator, 44_800)  # deficit 100: below the fees
+    bad = ch.bad_debt()
+    assert 0 < bad < held
+    gap = _gap(protocol, (staker, liquidator))
+    # without a sweep the withdrawal itself pays the bad debt first
+    with ape.reverts("clearing: exceeds protocol fees"):
+        ch.withdraw_protocol_fees(owner, held - bad + 1, sender=owner)
+    balance = protocol.token.balanceOf(owner)
+    receipt = ch.withdraw_protocol_fees(owner, held - bad, sender=owner)
+    assert [e.amount for e in events(ch.BadDebtRepaid, receipt)] == [bad]
+    assert ch.bad_debt() == 0
+    assert ch.protocol_fees() == 0
+    assert protocol.token.balanceOf(owner) == balance + held - bad
+    assert _gap(protocol, (staker, liquidator)) == gap
+
+
+# ---------------------------------------------------------------- parameter changes act forward
+
+
+def test_set_insurance_fee_share_splits_fees_earned_so_far(funded, protocol, owner, trader, maker):
+    ch = protocol.clearinghouse
+    fees = _trade_for_fees(protocol, trader, maker, 123_456_789_012_345_678)
+    ch.set_insurance_fee_share(WAD, sender=owner)  # from now on all to the vault
+    assert ch.protocol_fees() == fees - fees * DEFAULT_INSURANCE_FEE_SHARE // WAD
+    later = _trade_for_fees(protocol, trader, maker, 10**17)
+    ch.sweep_fees(sender=owner)
+    # the fees before the change went out at the old 50 %, the later ones at 100 %
+    assert protocol.token.balanceOf(protocol.vault) == fees * DEFAULT_INSURANCE_FEE_SHARE // WAD + later
+    assert ch.protocol_fees() == fees - fees * DEFAULT_INSURANCE_FEE_SHARE // WAD
+
+
+def test_set_insurance_fee_share_without_a_vault_keeps_the_vault_share(funded, bare, project, owner, trader, maker):
+    ch = bare.clearinghouse
+    fees = _trade_for_fees(bare, trader, maker)
+    ch.set_insurance_fee_share(0, sender=owner)
+    vault = owner.deploy(project.InsuranceVault, bare.token, ch, 86400)
+    ch.set_insurance_vault(vault, sender=owner)
+    ch.sweep_fees(sender=owner)
+    assert bare.token.balanceOf(vault) == fees * DEFAULT_INSURANCE_FEE_SHARE // WAD
+
+
+def test_set_margins_raise_is_bounded_while_positions_are_open(funded, protocol, chain, owner, trader, maker):
+    ch = protocol.clearinghouse
+    fill(protocol, trader, maker, WAD // 10, PRICE)
+    point = WAD // 100
+    with ape.reverts("registry: mmr raise above 1 point a day"):
+        ch.set_margins(0, IMR, MMR + point + 1, sender=owner)
+    receipt = ch.set_margins(0, IMR, MMR + point, sender=owner)
+    assert events(ch.MarginsSet, receipt)[0].mmr == MMR + point
+    # a second raise the same day is refused, however small
+    with ape.reverts("registry: mmr raise above 1 point a day"):
+        ch.set_margins(0, IMR, MMR + point + 1, sender=owner)
+    # lowering mmr and changing imr act at once; raising back is still a raise that day
+    ch.set_margins(0, IMR + point, MMR, sender=owner)
+    with ape.reverts("registry: mmr raise above 1 point a day"):
+        ch.set_margins(0, IMR, MMR + point, sender=owner)
+    chain.pending_timestamp += 86400
+    ch.set_margins(0, IMR, MMR + point, sender=owner)
+    assert ch.market_params(0).mmr == MMR + point
+
+
+def test_set_margins_raise_is_free_without_open_positions(protocol, owner):
+    ch = protocol.clearinghouse
+    assert ch.open_interest(0) == 0
+    ch.set_margins(0, WAD // 2, WAD // 4, sender=owner)
+    ch.set_margins(0, WAD // 2 + 1, WAD // 4 + 1, sender=owner)
+    assert ch.market_params(0).mmr == WAD // 4 + 1

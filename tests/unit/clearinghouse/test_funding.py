@@ -1,6 +1,9 @@
 """Funding: a premium from each fill's price over the oracle (capped, blended into the previous
-premium by the fill's size against the open interest), accrued lazily through a cumulative per-market index, paid by longs to shorts when
-positive. Payers round up, receivers down, so the sum paid is never below the sum received.
+premium by the fill's size against the open interest), decaying linearly to zero without
+fills (by 2 * cap per funding period), accrued lazily through a cumulative per-market index
+(the area under the decaying premium), paid by longs to shorts when positive. Payers round up,
+receivers down, so the sum paid is never below the sum received. Reference arithmetic:
+tests/support/funding.py.
 
 The oracle's staleness limit is raised to 7 days in this module so hours can pass between
 transactions without refreshing the feed."""
@@ -8,16 +11,15 @@ import ape
 import pytest
 
 from support.drivers import block_time, events, fill, fund, mine_at, next_tx_at, set_feed
+from support.funding import advance, blend, total_index
 from support.model import (
     DEFAULT_FUNDING_PERIOD,
     DEFAULT_MAX_FUNDING_PREMIUM,
     PRICE,
     WAD,
-    blend,
     conservation_gap,
     fill_premium,
     funding_owed,
-    index_step,
     Ledger as Book,
 )
 
@@ -26,6 +28,18 @@ BIG = 1_000_000 * UNIT
 SIZE = 1_234_567_890_123_456_789
 ABOVE = PRICE + PRICE // 1000  # 0.1 % above the oracle: premium 1e15
 HOUR = 3600
+CAP = DEFAULT_MAX_FUNDING_PREMIUM
+PERIOD = DEFAULT_FUNDING_PERIOD
+
+
+def index_step(premium, price, elapsed, period=PERIOD, cap=CAP):
+    """The index accrued over `elapsed` seconds without fills, from `premium`."""
+    return advance(0, premium, elapsed, price, cap, period)[0]
+
+
+def decayed(premium, elapsed, period=PERIOD, cap=CAP):
+    """The premium `elapsed` seconds later without fills."""
+    return advance(0, premium, elapsed, PRICE, cap, period)[1]
 
 
 @pytest.fixture(scope="module")
@@ -131,21 +145,22 @@ def test_funding_accrues_lazily_through_the_index(market, ch, chain, trader, mak
     t1 = block_time(chain, receipt)
     assert t1 == t0 + 1800
     index1 = index_step(p0, PRICE, t1 - t0)
-    p1 = blend(p0, fill_premium(price2, PRICE), WAD // 3, SIZE)
-    assert p0 < p1 < fill_premium(price2, PRICE)
+    # the premium had decayed for half an hour before the second fill's blend
+    p1 = blend(decayed(p0, t1 - t0), fill_premium(price2, PRICE), WAD // 3, SIZE)
+    assert decayed(p0, t1 - t0) < p1 < fill_premium(price2, PRICE)
     assert ch.funding_index(0) == index1
     assert ch.funding_premium(0) == p1
     logged = events(ch.Funding, receipt)
     assert (logged[0].index, logged[0].premium) == (index1, p1)
 
-    mine_at(chain, t1 + 2 * HOUR)
-    index2 = index1 + index_step(p1, PRICE, 2 * HOUR)
+    mine_at(chain, t1 + HOUR)
+    index2 = index1 + index_step(p1, PRICE, HOUR)
     assert ch.funding_index(0) == index2
     # the first pair owes since its fill; the second only since its own fill
     base = {a: ch.equity(a) + funding_owed(s, index2 - snap) for a, s, snap in (
         (maker, SIZE, 0), (trader, -SIZE, 0), (other, WAD // 3, index1), (attacker, -(WAD // 3), index1))}
-    mine_at(chain, t1 + 4 * HOUR)
-    index3 = index1 + index_step(p1, PRICE, 4 * HOUR)
+    mine_at(chain, t1 + 2 * HOUR)
+    index3 = index1 + index_step(p1, PRICE, 2 * HOUR)
     assert ch.funding_index(0) == index3
     for account, size, snapshot in ((maker, SIZE, 0), (trader, -SIZE, 0), (other, WAD // 3, index1), (attacker, -(WAD // 3), index1)):
         assert ch.equity(account) == base[account] - funding_owed(size, index3 - snapshot)
@@ -162,34 +177,41 @@ def test_funding_index_uses_the_current_oracle_price(market, ch, chain, trader, 
     assert ch.funding_index(0) == index_step(premium, 60_000 * WAD, HOUR)
 
 
-def test_premium_is_capped_and_blended(market, ch, owner, trader, maker):
+def test_premium_is_capped_and_blended(market, ch, chain, owner, trader, maker):
     cap = DEFAULT_MAX_FUNDING_PREMIUM
     up = PRICE + PRICE // 100  # 1 % above: capped at 0.5 %
-    fill(market, trader, maker, SIZE, up)
+    receipt = fill(market, trader, maker, SIZE, up)
+    t = block_time(chain, receipt)
     premium = blend(0, fill_premium(up, PRICE), SIZE, 0)
     assert fill_premium(up, PRICE) == cap
     assert ch.funding_premium(0) == premium == cap
 
     down = PRICE - PRICE // 20  # 5 % below: capped at -0.5 %
     oi = ch.open_interest(0)
+    next_tx_at(chain, t + 10)
     fill(market, trader, maker, -(SIZE // 3), down)
-    premium = blend(premium, -cap, SIZE // 3, oi)
+    premium = blend(decayed(premium, 10), -cap, SIZE // 3, oi)
     assert ch.funding_premium(0) == premium
     assert -cap < premium < cap
 
+    next_tx_at(chain, t + 20)
     ch.set_funding_params(0, DEFAULT_FUNDING_PERIOD, 10**15, sender=owner)  # tighter cap
+    premium = decayed(premium, 10)  # brought to now under the old cap, then stored
     oi = ch.open_interest(0)
+    next_tx_at(chain, t + 30)
     fill(market, trader, maker, SIZE, up)
-    # the stored premium was under the looser cap: it is clamped before the blend
-    premium = blend(premium, 10**15, SIZE, oi, cap=10**15)
+    # the stored premium was under the looser cap: it is clamped before it decays and blends
+    premium = blend(decayed(premium, 10, cap=10**15), 10**15, SIZE, oi)
     assert ch.funding_premium(0) == premium
     assert premium <= 10**15
 
 
-def test_premium_blend_rounds_towards_zero(market, ch, trader, maker):
+def test_premium_blend_rounds_towards_zero(market, ch, owner, trader, maker):
+    # a cap of 4 over 30 days decays by under one unit in the seconds between the fills
+    ch.set_funding_params(0, 30 * 86400, 4, sender=owner)
     price = PRICE + 3 * PRICE // WAD  # deviation 150,000 wei -> premium 3
     fill(market, trader, maker, SIZE, price)
-    assert fill_premium(price, PRICE) == 3
+    assert fill_premium(price, PRICE, cap=4) == 3
     assert ch.funding_premium(0) == 3
     # premium -4 with half the weight: the step (-4 - 3) / 2 truncates to -3, not -4
     price_down = PRICE - 4 * PRICE // WAD
@@ -225,8 +247,10 @@ def test_shorter_funding_period_pays_faster(market, ch, chain, owner, trader, ma
     t0 = block_time(chain, receipt)
     mine_at(chain, t0 + HOUR)
     premium = blend(0, fill_premium(ABOVE, PRICE), SIZE, 0)
-    # over one full period a long pays premium * price per unit of size
-    assert ch.funding_index(0) == index_step(premium, PRICE, HOUR, period=HOUR) == premium * PRICE // WAD
+    # the premium fades to zero within the period: a long has paid premium^2 / (4 cap) * price
+    assert ch.funding_premium(0) == 0
+    assert ch.funding_index(0) == index_step(premium, PRICE, HOUR, period=HOUR) == total_index(premium, PRICE, CAP)
+    assert total_index(premium, PRICE, CAP) == premium * premium * PRICE // (4 * CAP * WAD)
 
 
 def test_funding_is_zero_sum_across_accounts(market, ch, chain, trader, maker, other, attacker, staker, liquidator):
@@ -241,14 +265,14 @@ def test_funding_is_zero_sum_across_accounts(market, ch, chain, trader, maker, o
     ]
     index, premium, last = 0, 0, None
     snapshots = {}
-    t = chain.blocks.head.timestamp + 10
+    t = chain.blocks.head.timestamp + 300  # clear of the wall clock on a slow machine
     for maker_, taker_, size, price in fills:
         next_tx_at(chain, t)
         oi = ch.open_interest(0)
         receipt = fill(market, taker_, maker_, size, price)
         assert block_time(chain, receipt) == t
         if last is not None:
-            index += index_step(premium, PRICE, t - last)
+            index, premium = advance(index, premium, t - last, PRICE, CAP, PERIOD)
         premium = blend(premium, fill_premium(price, PRICE), abs(size), oi)
         last = t
         snapshots[str(maker_)] = snapshots[str(taker_)] = index
@@ -256,7 +280,7 @@ def test_funding_is_zero_sum_across_accounts(market, ch, chain, trader, maker, o
         t += 600
     end = last + 6 * HOUR
     mine_at(chain, end)
-    index += index_step(premium, PRICE, end - last)
+    index = advance(index, premium, end - last, PRICE, CAP, PERIOD)[0]
     assert ch.funding_index(0) == index
 
     accounts = (trader, maker, other, attacker, staker, liquidator)
@@ -275,23 +299,18 @@ def test_funding_is_zero_sum_across_accounts(market, ch, chain, trader, maker, o
 
 
 @pytest.fixture
-def frozen_funding(market, chain, trader, maker, other, attacker):
-    """maker long / trader short accrue an hour of funding; then a second pair trades ten
-    times the open interest at a premium of -p0 / 10, which blends the premium to exactly
-    zero (p0 + (-p0/10 - p0) * 10/11 = 0) and freezes the index, so views stay exact across
-    blocks."""
+def frozen_funding(market, chain, trader, maker):
+    """maker long / trader short at a 0.1 % premium; within 48 minutes the premium has decayed
+    to zero (it falls by 2 * cap = 1 % per 8 h), which freezes the index at
+    p0^2 / (4 cap) * price, so views stay exact across blocks."""
     ch = market.clearinghouse
     receipt = fill(market, trader, maker, SIZE, ABOVE)
     t0 = block_time(chain, receipt)
     p0 = ch.funding_premium(0)
-    counter = PRICE - (p0 // 10) * PRICE // WAD  # a fill premium of exactly -p0 / 10
-    assert fill_premium(counter, PRICE) == -(p0 // 10)
-    assert blend(p0, -(p0 // 10), 10 * SIZE, SIZE) == 0
-    next_tx_at(chain, t0 + HOUR)
-    fill(market, attacker, other, 10 * SIZE, counter)
+    mine_at(chain, t0 + HOUR)
     assert ch.funding_premium(0) == 0
-    index = index_step(p0, PRICE, HOUR)
-    assert ch.funding_index(0) == index
+    index = total_index(p0, PRICE, CAP)
+    assert ch.funding_index(0) == index == index_step(p0, PRICE, HOUR)
     return index
 
 
@@ -336,3 +355,86 @@ def test_next_fill_settles_pending_funding(market, ch, chain, frozen_funding, tr
     assert settled[trader.address] == funding_owed(-SIZE, index)
     fee_paid = events(ch.Trade, receipt)[0].maker_fee
     assert ch.collateral(maker) == collateral - fee_paid
+
+
+def test_premium_decays_linearly_to_zero_without_fills(market, ch, chain, trader, maker):
+    """2 * cap per period: a premium at the 0.5 % cap is gone after 4 hours; the index grows by
+    the area under it (a trapezoid, then the whole triangle), and then stops."""
+    receipt = fill(market, trader, maker, SIZE, PRICE + PRICE // 100)  # capped
+    t0 = block_time(chain, receipt)
+    assert ch.funding_premium(0) == CAP
+    mine_at(chain, t0 + HOUR)
+    assert ch.funding_premium(0) == CAP - 2 * CAP * HOUR // PERIOD == 3 * CAP // 4
+    # area of the trapezoid from CAP to 3/4 CAP over an hour, times price / period
+    assert ch.funding_index(0) == (CAP + 3 * CAP // 4) * HOUR // 2 * PRICE // (WAD * PERIOD)
+    mine_at(chain, t0 + 4 * HOUR)
+    assert ch.funding_premium(0) == 0
+    full = total_index(CAP, PRICE, CAP)
+    assert ch.funding_index(0) == full == CAP * PRICE // (4 * WAD)  # a quarter period at the cap
+    mine_at(chain, t0 + 40 * HOUR)
+    assert ch.funding_index(0) == full
+    # lazily accrued in pieces (a settle at 30 min) or at once, the same within rounding
+    assert abs(index_step(CAP, PRICE, 1800) + index_step(decayed(CAP, 1800), PRICE, 4 * HOUR) - full) <= 1
+
+
+def test_negative_premium_decays_towards_zero(market, ch, chain, trader, maker):
+    below = PRICE - PRICE // 500  # -0.2 %
+    receipt = fill(market, trader, maker, SIZE, below)
+    t0 = block_time(chain, receipt)
+    p0 = ch.funding_premium(0)
+    assert p0 == -2 * 10**15
+    mine_at(chain, t0 + 1000)
+    assert ch.funding_premium(0) == p0 + 2 * CAP * 1000 // PERIOD == decayed(p0, 1000)
+    assert ch.funding_index(0) == index_step(p0, PRICE, 1000) < 0
+    mine_at(chain, t0 + 2 * HOUR)
+    assert ch.funding_premium(0) == 0
+    assert ch.funding_index(0) == -total_index(p0, PRICE, CAP)
+
+
+def test_fill_blends_into_the_decayed_premium(market, ch, chain, trader, maker, other, attacker):
+    receipt = fill(market, trader, maker, SIZE, PRICE + PRICE // 100)  # premium at the cap
+    t0 = block_time(chain, receipt)
+    next_tx_at(chain, t0 + 2 * HOUR)
+    receipt = fill(market, attacker, other, SIZE, PRICE)  # a fill at the oracle
+    # at the fill the premium had halved; the fill (half the weight) halves it again
+    assert decayed(CAP, 2 * HOUR) == CAP // 2
+    assert ch.funding_premium(0) == blend(CAP // 2, 0, SIZE, SIZE) == CAP // 4
+    logged = events(ch.Funding, receipt)
+    assert (logged[0].index, logged[0].premium) == (index_step(CAP, PRICE, 2 * HOUR), CAP // 4)
+
+
+def test_set_funding_params_accrues_under_the_old_parameters_first(market, ch, chain, owner, trader, maker):
+    """Changing the period or the cap acts only forward: the time before the change is accrued
+    under the old parameters."""
+    receipt = fill(market, trader, maker, SIZE, ABOVE)
+    t0 = block_time(chain, receipt)
+    p0 = ch.funding_premium(0)
+    next_tx_at(chain, t0 + 1200)
+    receipt = ch.set_funding_params(0, HOUR, CAP, sender=owner)  # 8x faster from now on
+    before = index_step(p0, PRICE, 1200)
+    p1 = decayed(p0, 1200)
+    assert ch.funding_index(0) == before
+    logged = events(ch.Funding, receipt)
+    assert (logged[0].index, logged[0].premium) == (before, p1)
+    mine_at(chain, t0 + 1500)
+    assert ch.funding_index(0) == before + index_step(p1, PRICE, 300, period=HOUR)
+    assert ch.funding_premium(0) == decayed(p1, 300, period=HOUR)
+
+
+def test_set_funding_params_lowering_the_cap_acts_forward(market, ch, chain, owner, trader, maker):
+    receipt = fill(market, trader, maker, SIZE, PRICE + PRICE // 100)  # at the cap
+    t0 = block_time(chain, receipt)
+    next_tx_at(chain, t0 + 600)
+    ch.set_funding_params(0, PERIOD, 0, sender=owner)  # funding off from now on
+    accrued = index_step(CAP, PRICE, 600)
+    assert accrued > 0
+    assert ch.funding_index(0) == accrued
+    assert ch.funding_premium(0) == 0
+    mine_at(chain, t0 + 10 * HOUR)
+    assert ch.funding_index(0) == accrued
+
+
+def test_set_funding_params_needs_a_fresh_oracle(market, ch, chain, owner):
+    mine_at(chain, chain.blocks.head.timestamp + 8 * 86400)  # beyond the 7-day max age
+    with ape.reverts("oracle: stale price"):
+        ch.set_funding_params(0, HOUR, CAP, sender=owner)

@@ -5,6 +5,7 @@ vault and is bounded by `keeper_reward`."""
 import copy
 
 import ape
+import pytest
 from support.drivers import set_price
 from support.model import (
     INSURANCE_FEE_SHARE,
@@ -253,9 +254,22 @@ def test_no_keeper_reward_when_it_is_set_to_zero(book, owner, trader, liquidator
     assert vault.totalAssets() == assets - tokens(1_025)
 
 
-def test_empty_vault_pays_nothing_and_the_whole_deficit_is_socialized(book, owner, trader, maker, liquidator):
+@pytest.fixture
+def unshared_book(protocol_builder, owner, trader, maker, liquidator):
+    """`book` with the vault's fee share at 0 before the first fill, so the vault stays empty
+    (a fee-share change splits the fees earned before it under the old share)."""
+    p = protocol_builder()
+    p.clearinghouse.set_insurance_fee_share(0, sender=owner)
+    p.fund(maker, 100_000)
+    p.fund(liquidator, 100_000)
+    p.fund(trader, 6_000)
+    p.fill(trader, maker, -WAD, P0)
+    return p
+
+
+def test_empty_vault_pays_nothing_and_the_whole_deficit_is_socialized(unshared_book, owner, trader, maker, liquidator):
+    book = unshared_book
     ch, vault = book.clearinghouse, book.vault
-    ch.set_insurance_fee_share(0, sender=owner)  # the vault gets no fee share: it stays empty
     set_price(book, P_BANK)
     receipt = ch.liquidate_bankrupt(trader, sender=liquidator)
     log = bankruptcy_log(ch, receipt)
@@ -278,10 +292,10 @@ def test_keeper_adds_the_takeover_to_its_own_position(book, trader, maker, liqui
     assert ch.open_interest(0) == WAD + WAD // 10
 
 
-def test_short_bankrupt_account_is_taken_over_and_longs_are_charged(book, owner, other, maker, liquidator):
+def test_short_bankrupt_account_is_taken_over_and_longs_are_charged(unshared_book, owner, other, maker, liquidator):
     """A short that went bankrupt on a rise: the keeper becomes short; the long side pays."""
+    book = unshared_book
     ch = book.clearinghouse
-    ch.set_insurance_fee_share(0, sender=owner)
     book.fund(other, 6_000)
     book.fill(other, maker, WAD, P0)  # the maker buys 1 (now flat), other sells 1
     # the trader (long 1) is now the only long
