@@ -246,7 +246,10 @@ def cmd_sweep(a: argparse.Namespace) -> int:
     check_blocks(sc, a.blocks)
     seeds = parse_seeds(a.seeds)
     out = Path(a.out) if a.out else Path("runs") / f"sweep-{sc.name}"
-    if not earlier_rows(out):
+    from .jobs import LEDGER
+
+    # an earlier sweep (its rows) or an interrupted one (finished runs in its ledger) is resumed
+    if not earlier_rows(out) and not any(out.glob(f"*/seed*/{LEDGER}")):
         claim_out(out, a.force)
     check_chain(a.chain)
     from .devnets import normalize_kind

@@ -9,7 +9,8 @@ import numpy as np
 
 from . import deployment as D
 from .abi import Artifacts, ContractType
-from .agents import Agent, AccountView, Intent, MarketView, OffchainContext, OrderBook, VaultView, World
+from .agents import (Agent, AccountView, Intent, MarketView, OffchainContext, OrderBook, RedeemRequestView,
+                     VaultView, World)
 from .agents.registry import kinds_in_turn_order
 from .chain import CallError, Chain, ChainBackend, Tx, TxResult
 from .devnets import deploy_key, deploy_or_restore, open_chain  # noqa: F401 - open_chain is re-exported
@@ -20,6 +21,13 @@ from .scenario import Scenario
 
 GENESIS_TS = 2_000_000_000  # fixed clock start: same scenario + seed -> same timestamps on any chain
 WAD = 10**18
+
+
+def _request(v: Any) -> tuple[int, int, int, int]:
+    """`redeem_request(controller)` -> (shares, assets, claimable_from, claimable_until)."""
+    if len(v) == 1:
+        v = v[0]
+    return tuple(int(x) for x in v)
 
 
 class SimulationError(RuntimeError):
@@ -98,6 +106,8 @@ class Protocol:
         self.f_v_request = self.IV.fn("request_redeem")
         self.f_v_redeem = self.IV.fn("redeem")
         self.f_v_reqview = self.IV.fn("redeem_request")
+        self.f_v_open_losses = self.IV.fn("open_losses")
+        self.f_v_flagged = self.IV.fn("loss_flagged")
         self.events = {self.ch: self.CH.events, self.vault: self.IV.events}
 
 
@@ -152,7 +162,6 @@ class Engine:
                                         [m.mmr for m in scenario.markets], self.decimals)
         self.p: Protocol | None = None
         self.deployment: D.Deployment | None = None
-        self.redeem_requests: dict[str, int] = {}
         self.deposits: dict[str, int] = {}
         self.withdrawals: dict[str, int] = {}
         self.haircuts: dict[str, int] = {}
@@ -186,6 +195,7 @@ class Engine:
         self.backend = backend
         self.vault_decimals = int(backend.call(self.p.vault, "InsuranceVault", "decimals"))
         self.cooldown = int(backend.call(self.p.vault, "InsuranceVault", "cooldown"))
+        self.claim_window = int(backend.call(self.p.vault, "InsuranceVault", "claim_window"))
         self.checker.vault_max_cover_ratio = int(backend.call(self.p.vault, "InsuranceVault", "max_cover_ratio"))
         self.checker.vault_min_reserve = int(backend.call(self.p.vault, "InsuranceVault", "min_reserve"))
         self.domain = domain_separator(self.chain.chain_id, self.p.ch)
@@ -299,6 +309,8 @@ class Engine:
                   (p.vault, p.f_v_supply.encode()), (p.vault, p.f_v_c2a.encode(10**self.vault_decimals))]
         calls += [(p.token, p.f_bal.encode(a)) for a in self.wallet_addrs]
         calls += [(p.vault, p.f_v_bal.encode(a)) for a in self.share_addrs]
+        calls += [(p.vault, p.f_v_reqview.encode(a)) for a in self.share_addrs]
+        calls.append((p.vault, p.f_v_open_losses.encode()))
         return calls
 
     def read(self, block: int, ts: int) -> Readings:
@@ -324,8 +336,20 @@ class Engine:
             p.f_v_supply.decode, p.f_v_c2a.decode))
         wallets = {a: p.f_bal.decode(next(it)) for a in self.wallet_addrs}
         shares = {a: p.f_v_bal.decode(next(it)) for a in self.share_addrs}
+        requests = {a: _request(p.f_v_reqview.decode(next(it))) for a in self.share_addrs}
+        open_losses = p.f_v_open_losses.decode(next(it))
+        flagged = self.read_flagged(accounts, open_losses)
         return Readings(block, ts, chb, treasury, bad, tuple(oi), tuple(idx), tuple(soc), accounts, va, vs, vb,
-                        c2a / 10**self.decimals, wallets, shares)
+                        c2a / 10**self.decimals, wallets, shares, requests, open_losses, flagged)
+
+    def read_flagged(self, accounts: dict[str, AccountReading], open_losses: int) -> frozenset[str]:
+        """Accounts carrying a vault loss flag, among those that may: negative now or flagged before."""
+        prev = self.readings.vault_flagged if self.readings is not None else frozenset()
+        keys = sorted({a for a, v in accounts.items() if v.equity < 0} | prev) if open_losses else []
+        if not keys:
+            return frozenset()
+        out = self.chain.call_many([(self.p.vault, self.p.f_v_flagged.encode(a)) for a in keys])
+        return frozenset(a for a, o in zip(keys, out) if not isinstance(o, CallError) and self.p.f_v_flagged.decode(o))
 
     def read_max_liquidatable(self, r: Readings) -> dict[tuple[str, int], int]:
         p = self.p
@@ -357,9 +381,12 @@ class Engine:
         markets = self.market_views(r.index_prices, r.open_interest)
         accounts = {a: AccountView(v.collateral, v.equity, v.initial_margin, v.maintenance_margin, v.positions)
                     for a, v in r.accounts.items()}
-        vault = VaultView(r.vault_total_assets, r.vault_total_supply, r.share_price, r.vault_shares)
+        requests = {a: RedeemRequestView(*q) for a, q in r.vault_requests.items()}
+        vault = VaultView(r.vault_total_assets, r.vault_total_supply, r.share_price, r.vault_shares, requests,
+                          r.vault_open_losses, r.vault_flagged)
         return World(self.block + 1, ts, self.sc.block_time, markets, accounts, r.wallets, vault,
-                     self.index_history, self.book, self.domain, self.decimals, self.max_liq, self.cooldown)
+                     self.index_history, self.book, self.domain, self.decimals, self.max_liq, self.cooldown,
+                     self.claim_window)
 
     def step(self) -> BlockOutcome:
         """Simulate the next block."""
@@ -410,7 +437,6 @@ class Engine:
                 agent, it = meta
                 agent.on_result(it, r.ok, r.reason, w)
         events = notes + self._collect_events(results)
-        flags.premature_redeems = self._premature_redeems(events, ts)
         self.impact.advance(b, self._taker_flow(events))
         self.volume += sum(abs(e.args["maker_size"]) / WAD * e.args["price"] / WAD for e in events
                            if e.name == "Trade" and e.contract == "Clearinghouse")
@@ -441,20 +467,6 @@ class Engine:
             if e.name == "Trade" and e.contract == "Clearinghouse":
                 flow[e.args["market"]] -= e.args["maker_size"] / WAD * e.args["price"] / WAD
         return flow
-
-    def _premature_redeems(self, events: Sequence[Event], ts: int) -> list[str]:
-        """Owners whose redemption settled before its cooldown (from the vault's own events)."""
-        early = []
-        for e in events:
-            if e.contract != "InsuranceVault":
-                continue
-            if e.name == "RedeemRequested":
-                self.redeem_requests[e.args["owner"]] = ts
-            elif e.name == "RedeemSettled":
-                req = self.redeem_requests.get(e.args["owner"])
-                if req is None or ts < req + self.cooldown:
-                    early.append(e.args["owner"])
-        return early
 
     def _collect_events(self, results: Sequence[TxResult]) -> list[Event]:
         out = []

@@ -386,7 +386,7 @@ def adl_taken(events: Sequence[dict], metric_rows: Sequence[dict[str, str]],
 
 def load_outcome(run_dir: Path | str, *, policy: str, seed: int, decimals: int = 6) -> RunOutcome:
     """The outcome model of one run from its folder: accounts.csv (account, kind, deposited,
-    withdrawn, equity, profit, haircut; tokens), events.jsonl (Bankruptcy, RedeemRequested and,
+    withdrawn, equity, profit, haircut; tokens), events.jsonl (Bankruptcy, RedeemRequest and,
     for `adl`, Deleveraged; base units) and metrics.csv (block, oracle_<market>, pending_deficit,
     vault_share_price, vault_assets, open_interest_<market>)."""
     run_dir = Path(run_dir)
@@ -423,6 +423,6 @@ def load_outcome(run_dir: Path | str, *, policy: str, seed: int, decimals: int =
                    _float(r.get("vault_assets", "")))
         for r in rows)
     first = min((r.block for r in resolutions), default=None)
-    stakers = {e.get("owner") for e in events if e.get("event") == "RedeemRequested" and e.get("agent") != "attacker"
+    stakers = {e.get("owner") for e in events if e.get("event") == "RedeemRequest" and e.get("agent") != "attacker"
                and first is not None and int(e["block"]) >= first}
     return RunOutcome(policy, seed, tuple(accounts), resolutions, timeline, closed, len(stakers))

@@ -37,7 +37,11 @@ class Readings:
     vault_balance: int                  # token.balanceOf(vault)
     share_price: float                  # assets per whole share (token units)
     wallets: dict[str, int] = field(default_factory=dict)
-    vault_shares: dict[str, int] = field(default_factory=dict)
+    vault_shares: dict[str, int] = field(default_factory=dict)     # wallet balances (requests excluded)
+    # redeem_request(controller): (shares, assets, claimable_from, claimable_until)
+    vault_requests: dict[str, tuple[int, int, int, int]] = field(default_factory=dict)
+    vault_open_losses: int = 0
+    vault_flagged: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -67,7 +71,6 @@ class BlockFlags:
     """Facts about the block the engine knows (not read from the chain)."""
 
     donated_to_vault: bool = False
-    premature_redeems: list[str] = field(default_factory=list)  # owners whose redeem succeeded before maturity
 
 
 class InvariantChecker:
@@ -280,7 +283,35 @@ class InvariantChecker:
             if -drop > 1e-6 and not earned:
                 out.append(Violation("vault.share_price", "share price rises only through revenue",
                                      f"{prev.share_price:.9f} -> {cur.share_price:.9f} with no Revenue event"))
-        for who in flags.premature_redeems:
-            out.append(Violation("vault.redeem_cooldown", "no redemption without a matured request",
-                                 f"{who} redeemed before its cooldown ended"))
+        out += self.vault_claims(cur, prev, events)
+        return out
+
+    def vault_claims(self, cur: Readings, prev: Readings | None, events: Sequence[Event]) -> list[Violation]:
+        """Every claim (RedeemSettled) is of a request that was inside its claim window at the block's
+        timestamp (the request as read after the previous block, updated by this block's
+        RedeemScheduled events in order), and none succeeds while a flagged loss is open."""
+        out = []
+        windows = {a: (q[2], q[3]) for a, q in (prev.vault_requests if prev else {}).items() if q[0] > 0}
+        open_losses = prev.vault_open_losses if prev else 0
+        for e in events:
+            if e.contract != "InsuranceVault":
+                continue
+            if e.name == "RedeemScheduled":
+                windows[e.args["controller"]] = (e.args["claimable_from"], e.args["claimable_until"])
+            elif e.name in ("LossFlagged", "LossCleared"):
+                open_losses = e.args["open_losses"]
+            elif e.name == "RedeemSettled":
+                who = e.args["controller"]
+                win = windows.get(who)
+                if win is None or not win[0] <= cur.timestamp <= win[1]:
+                    out.append(Violation("vault.redeem_cooldown", "no redemption without a matured request",
+                                         f"{who} claimed at {cur.timestamp} outside its claim window {win}"))
+                if open_losses > 0:
+                    out.append(Violation("vault.loss_pending", "no claim while a flagged loss is pending",
+                                         f"{who} claimed with {open_losses} open loss flag(s)"))
+                if e.args.get("remaining_shares", 0) == 0:
+                    windows.pop(who, None)
+        if prev is not None and open_losses != cur.vault_open_losses:
+            out.append(Violation("vault.loss_flags", "open_losses changes only by LossFlagged / LossCleared",
+                                 f"{prev.vault_open_losses} -> {cur.vault_open_losses} (events say {open_losses})"))
         return out

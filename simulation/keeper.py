@@ -7,7 +7,11 @@ Clearinghouse's Deposit / Trade / Liquidation / BankruptcyTakeover logs, checks 
 new block with batched eth_calls (one `account_summary` per account, then positions and
 `max_liquidatable_size` for the unhealthy ones), and sends `liquidate_bankrupt` /
 `liquidate` as decided by `simulation.liquidation_policy.plan` - the same code as the
-simulation's liquidator agent. Reverted transactions are logged and skipped; a node that
+simulation's liquidator agent. With the insurance vault known (the manifest's), a bankruptcy is
+flag, resolve, clear: every account seen with negative equity is flagged at once
+(`vault.flag_loss`, holding back every staker's claim while the loss is visible), resolved with
+`liquidate_bankrupt`, and cleared (`vault.clear_loss`); a flagged account found back at or above
+zero equity is cleared too. Reverted transactions are logged and skipped; a node that
 goes away is retried with backoff (a chain that went back in time is re-scanned); a stop request
 (Ctrl-C, SIGTERM) ends it cleanly after the current step.
 """
@@ -52,13 +56,18 @@ class Web3Chain:
     its logs, and a `send` callable (ape account in the CLI) for transactions."""
 
     def __init__(self, w3, address: str, abi: list, send: Callable[[str, tuple], Any],
-                 batch_size: int = 256):
+                 batch_size: int = 256, vault_address: Optional[str] = None, vault_abi: Optional[list] = None,
+                 send_vault: Optional[Callable[[str, tuple], Any]] = None):
         from eth_utils import event_abi_to_log_topic, to_checksum_address
 
         self.w3 = w3
         self.address = to_checksum_address(address)
         self.contract = w3.eth.contract(address=self.address, abi=abi)
         self._send = send
+        # the insurance vault (loss flags), optional: without it the keeper only liquidates
+        self.vault_address = to_checksum_address(vault_address) if vault_address and send_vault else None
+        self.vault = w3.eth.contract(address=self.vault_address, abi=vault_abi) if self.vault_address else None
+        self._send_vault = send_vault
         self.batch_size = batch_size
         self._batch_ok: Optional[bool] = None
         # topic0 -> positions (1-based) of indexed address topics
@@ -151,6 +160,13 @@ class Web3Chain:
     def send(self, fn_name: str, args: tuple):
         return self._send(fn_name, args)
 
+    def loss_flagged(self, account: str) -> bool:
+        """vault.loss_flagged(account)."""
+        return bool(self.vault.functions.loss_flagged(account).call())
+
+    def send_vault(self, fn_name: str, args: tuple):
+        return self._send_vault(fn_name, args)
+
 
 def _is_connection_error(exc: BaseException) -> bool:
     import requests
@@ -207,6 +223,8 @@ class KeeperStats:
     blocks: int = 0
     liquidations: int = 0
     bankruptcies: int = 0
+    losses_flagged: int = 0
+    losses_cleared: int = 0
     failed: int = 0
     errors: int = 0
     resets: int = 0
@@ -214,7 +232,8 @@ class KeeperStats:
 
     def summary(self) -> str:
         return (f"{self.blocks} blocks, {self.liquidations} liquidations, {self.bankruptcies} bankruptcies "
-                f"resolved, {self.failed} reverted, {self.errors} node errors, {self.resets} chain resets")
+                f"resolved, {self.losses_flagged} losses flagged / {self.losses_cleared} cleared, "
+                f"{self.failed} reverted, {self.errors} node errors, {self.resets} chain resets")
 
 
 class Keeper:
@@ -231,6 +250,7 @@ class Keeper:
         self._stop = False
         self.heartbeat = 60.0  # seconds between "all healthy" log lines
         self._last_heartbeat = -1e9
+        self.flagged: set = set()  # accounts carrying a vault loss flag, as far as the keeper knows
 
     def stop(self, *_args):
         """Signal handler (SIGINT / SIGTERM): finish the current step, then stop. A second
@@ -300,6 +320,7 @@ class Keeper:
                 unhealthy.append((a, int(s[0]), equity, int(s[2]), mm))
         if isinstance(mine, Exception):
             raise mine
+        self._loss_flags({a: int(s[1]) for a, s in zip(accounts, summaries) if not isinstance(s, Exception)})
         keeper = KeeperState(
             free_margin=int(mine[1]) - int(mine[2]),
             positions={m: int(p) for m, p in enumerate(my_pos) if not isinstance(p, Exception) and int(p) != 0},
@@ -335,6 +356,51 @@ class Keeper:
         for s in decision.skipped:
             log.info("  skipped %s market %s: %s", s.account, s.market, s.reason)
         return self._execute(decision.actions)
+
+    @property
+    def _has_vault(self) -> bool:
+        return bool(getattr(self.chain, "vault_address", None))
+
+    def _loss_flags(self, equity: dict) -> None:
+        """Flag every account with negative equity not flagged yet; clear flagged ones back at >= 0."""
+        if not self._has_vault:
+            return
+        for a in sorted(a for a, e in equity.items() if e >= 0 and a in self.flagged):
+            self._vault_call("clear_loss", a)
+        for a in sorted(a for a, e in equity.items() if e < 0 and a not in self.flagged):
+            try:
+                already = self.chain.loss_flagged(a)
+            except Exception as exc:  # noqa: BLE001
+                if _is_connection_error(exc):
+                    raise
+                already = False
+            if already:
+                self.flagged.add(a)
+            else:
+                self._vault_call("flag_loss", a)
+
+    def _vault_call(self, fn: str, account: str) -> bool:
+        """Send vault.flag_loss / clear_loss(account); a revert is logged and skipped."""
+        if self.opt.dry_run:
+            log.info("dry run: would send %s(%s)", fn, account)
+            return False
+        try:
+            tx = self.chain.send_vault(fn, (account,))
+        except Exception as exc:  # noqa: BLE001 - a revert must not stop the keeper
+            if _is_connection_error(exc):
+                raise
+            self.stats.failed += 1
+            log.warning("%s(%s) reverted: %s", fn, account, revert_reason(exc))
+            return False
+        if fn == "flag_loss":
+            self.flagged.add(account)
+            self.stats.losses_flagged += 1
+        else:
+            self.flagged.discard(account)
+            self.stats.losses_cleared += 1
+        self.stats.sent.append((fn, account, None, None, str(getattr(tx, "txn_hash", None) or tx)))
+        log.info("sent %s(%s)", fn, account)
+        return True
 
     def _execute(self, actions) -> list:
         done, touched = [], set()
@@ -380,6 +446,8 @@ class Keeper:
             self.stats.sent.append((act.kind, act.account, act.market, args[2] if len(args) > 2 else None, str(txh)))
             log.info("sent %s: tx %s", what, txh)
             done.append(act)
+            if act.kind == LIQUIDATE_BANKRUPT and act.account in self.flagged:
+                self._vault_call("clear_loss", act.account)  # resolved: lift the flag
         return done
 
     # --- the loop ------------------------------------------------------------------------
@@ -466,15 +534,24 @@ def build_keeper(manifest_path, account, options: Optional[KeeperOptions] = None
     project = project if project is not None else ape.project
     d = read_manifest(manifest_path)
     container = project.get_contract("Clearinghouse")
-    ch = None  # bound below, once the chain is known to hold the deployment
+    vault_container = project.get_contract("InsuranceVault")
+    ch = vault = None  # bound below, once the chain is known to hold the deployment
     abi = [a.model_dump(mode="json", by_alias=True, exclude_none=True) for a in container.contract_type.abi]
+    vault_abi = [a.model_dump(mode="json", by_alias=True, exclude_none=True)
+                 for a in vault_container.contract_type.abi]
 
     def send(fn_name, args):
         return getattr(ch, fn_name)(*args, sender=account)
 
-    chain = Web3Chain(ape.chain.provider.web3, d.clearinghouse_address, abi, send, batch_size=batch_size)
+    def send_vault(fn_name, args):
+        return getattr(vault, fn_name)(*args, sender=account)
+
+    vault_address = getattr(d, "vault_address", None)
+    chain = Web3Chain(ape.chain.provider.web3, d.clearinghouse_address, abi, send, batch_size=batch_size,
+                      vault_address=vault_address, vault_abi=vault_abi, send_vault=send_vault)
     check_deployment(chain, d, manifest_path, int(ape.chain.chain_id))
     ch = container.at(d.clearinghouse_address)
+    vault = vault_container.at(vault_address) if vault_address else None
     opts = options or KeeperOptions()
     opts.token_decimals = int(d.collateral.get("decimals", 6))
     start = d.deployment_block if from_block is None else from_block

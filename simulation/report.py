@@ -34,8 +34,8 @@ def build_summary(sc: "Scenario", eng: "Engine", rec: "MetricsRecorder", account
     race = None
     attacker = next((a.address for a in eng.agents if a.kind == "attacker"), None)
     if attacker:
-        req = [e for e in rec.events if e["event"] == "RedeemRequested" and e.get("owner") == attacker]
-        done = [e for e in rec.events if e["event"] == "RedeemSettled" and e.get("owner") == attacker]
+        req = [e for e in rec.events if e["event"] == "RedeemScheduled" and e.get("controller") == attacker]
+        done = [e for e in rec.events if e["event"] == "RedeemSettled" and e.get("controller") == attacker]
         if req:
             d = 10**eng.decimals
             race = {"requested_block": req[0]["block"], "value_at_request": req[0]["assets"] / d,

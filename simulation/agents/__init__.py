@@ -1,8 +1,8 @@
 """Simulation agents: one file per kind, each a small class whose decide(world) -> intents is plain
 Python, registered by kind in `registry.REGISTRY` (importing this package registers them all)."""
-from .base import (Agent, AccountView, Approve, BookEntry, Deposit, Intent, Liquidate, LiquidateBankrupt,
-                   MarketView, Note, OffchainContext, OrderBook, Post, Redeem, RequestRedeem, Trade,
-                   VaultDeposit, VaultView, Withdraw, World)
+from .base import (Agent, AccountView, Approve, BookEntry, ClearLoss, Deposit, FlagLoss, Intent, Liquidate, LiquidateBankrupt,
+                   MarketView, Note, OffchainContext, OrderBook, Post, Redeem, RedeemRequestView, RequestRedeem,
+                   Trade,                    VaultDeposit, VaultView, Withdraw, World)
 from .registry import REGISTRY, register
 from .market_maker import MarketMaker, MarketMakerConfig
 from .liquidator import Liquidator, LiquidatorConfig
@@ -13,10 +13,11 @@ from .protocol_fund import ProtocolFund, ProtocolFundConfig
 from .attacker import Attacker, AttackerConfig
 
 __all__ = [
-    "Agent", "AccountView", "Approve", "Attacker", "AttackerConfig", "BookEntry", "Deposit", "Intent",
+    "Agent", "AccountView", "Approve", "Attacker", "AttackerConfig", "BookEntry", "ClearLoss", "Deposit", "FlagLoss",
+    "Intent",
     "LeverageConfig", "Liquidate", "LiquidateBankrupt", "Liquidator", "LiquidatorConfig", "MarketMaker",
     "MarketMakerConfig", "MarketView", "MomentumConfig", "MomentumTrader", "NoiseTrader", "Note",
     "OffchainContext", "OrderBook", "Post", "ProtocolFund", "ProtocolFundConfig", "REGISTRY", "Redeem",
-    "RequestRedeem", "Staker", "StakerConfig", "Trade", "TraderConfig", "VaultDeposit", "VaultView", "Withdraw",
+    "RedeemRequestView", "RequestRedeem", "Staker", "StakerConfig", "Trade", "TraderConfig", "VaultDeposit", "VaultView", "Withdraw",
     "World", "register",
 ]

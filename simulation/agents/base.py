@@ -56,12 +56,35 @@ class MarketView:
         return self.impact_coef * (notional / self.depth) ** 0.5
 
 
+@dataclass(frozen=True)
+class RedeemRequestView:
+    """`redeem_request(controller)`: requested shares (held by the vault), their capped value and
+    the claim window (timestamps, inclusive)."""
+
+    shares: int = 0
+    assets: int = 0
+    claimable_from: int = 0
+    claimable_until: int = 0
+
+    def claimable(self, ts: int) -> bool:
+        return self.shares > 0 and self.claimable_from <= ts <= self.claimable_until
+
+    def lapsed(self, ts: int) -> bool:
+        return self.shares > 0 and ts > self.claimable_until
+
+
 @dataclass
 class VaultView:
     total_assets: int = 0
     total_supply: int = 0
     share_price: float = 1.0          # assets per share (token units per share unit, raw ratio)
-    shares: dict[str, int] = field(default_factory=dict)
+    shares: dict[str, int] = field(default_factory=dict)     # wallet balances (requested shares excluded)
+    requests: dict[str, RedeemRequestView] = field(default_factory=dict)
+    open_losses: int = 0              # flagged, unresolved losses: no claim succeeds while > 0
+    flagged: frozenset[str] = frozenset()   # accounts with a loss flag (read for negative/flagged ones)
+
+    def request(self, who: str) -> RedeemRequestView:
+        return self.requests.get(who, RedeemRequestView())
 
 
 @dataclass
@@ -140,6 +163,7 @@ class World:
     decimals: int = 6
     max_liquidatable: dict[tuple[str, int], int] = field(default_factory=dict)
     vault_cooldown: int = 0
+    vault_claim_window: int = 0
 
     def price(self, market: int) -> float:
         return self.markets[market].index_price / PRICE_ONE
@@ -270,8 +294,7 @@ class LiquidateBankrupt(Intent):
         return (self.account,)
 
 
-# The staker's vault calls: the only place the vault's deposit / redemption interface is named
-# (the vault's redemption path may change; adapt these three).
+# The vault calls: the only place the vault's deposit / redemption / loss-flag interface is named.
 @dataclass(frozen=True)
 class VaultDeposit(Intent):
     target: ClassVar[str] = "vault"
@@ -304,6 +327,32 @@ class Redeem(Intent):
 
     def args(self, sender, addresses):
         return (self.shares, sender, sender)
+
+
+@dataclass(frozen=True)
+class FlagLoss(Intent):
+    """Hold back every vault claim while `account` has negative equity (anyone may call it)."""
+
+    target: ClassVar[str] = "vault"
+    fn: ClassVar[str] = "flag_loss"
+    account: str = ""
+    gas: int = 200_000
+
+    def args(self, sender, addresses):
+        return (self.account,)
+
+
+@dataclass(frozen=True)
+class ClearLoss(Intent):
+    """Lift `account`'s loss flag once its equity is back at or above zero."""
+
+    target: ClassVar[str] = "vault"
+    fn: ClassVar[str] = "clear_loss"
+    account: str = ""
+    gas: int = 200_000
+
+    def args(self, sender, addresses):
+        return (self.account,)
 
 
 @dataclass(frozen=True)

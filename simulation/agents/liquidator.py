@@ -8,7 +8,12 @@ venue's keepers they
   (their execution capacity), against the makers' book;
 - stop when it stops paying: a liquidation whose expected reward (penalty share) is below the cost
   of unwinding it through the current depth (impact model) is skipped, and a keeper that has lost
-  `max_loss` of its capital stops taking anything over."""
+  `max_loss` of its capital stops taking anything over.
+Visible losses: a keeper flags (`flag_loss` on the vault) every account it sees with negative
+equity at once, whatever its reaction delay or capital, so every staker's claim is held back
+while the loss is visible; resolving it is flag (if nobody did yet), `liquidate_bankrupt`,
+`clear_loss` in one block. A flagged account whose equity is back at or above zero is cleared by
+whichever keeper sees it first."""
 from __future__ import annotations
 
 from pydantic import Field
@@ -17,7 +22,8 @@ from typing import Literal
 from .. import liquidation_policy as policy
 from ..keys import _keccak
 from ..strict import Strict
-from .base import (Agent, Approve, Deposit, Intent, Liquidate, LiquidateBankrupt, World, take_intents)
+from .base import (Agent, Approve, ClearLoss, Deposit, FlagLoss, Intent, Liquidate, LiquidateBankrupt, World,
+                   take_intents)
 from .registry import register
 
 WAD = 10**18
@@ -112,6 +118,13 @@ class Liquidator(Agent):
 
     def decide(self, w: World) -> list[Intent]:
         out: list[Intent] = []
+        loss_flags: list[Intent] = [ClearLoss(account=a) for a in sorted(w.vault.flagged)
+                                    if a in w.accounts and w.accounts[a].equity >= 0]
+        flagged = set(w.vault.flagged)
+        for a in sorted(w.accounts):
+            if w.accounts[a].bankrupt and a != self.address and a not in flagged:
+                loss_flags.append(FlagLoss(account=a))
+                flagged.add(a)
         self.stopped = self.stopped or self.losing_too_much(w)
         ready = self.eligible(w) if not self.stopped else set()
         if ready:
@@ -123,14 +136,15 @@ class Liquidator(Agent):
             for act in policy.plan_liquidations(accounts, markets, keeper, token_decimals=w.decimals,
                                                 max_actions=self.cfg.max_per_block):
                 if act.kind == policy.LIQUIDATE_BANKRUPT:
-                    out.append(LiquidateBankrupt(account=act.account))
+                    # flagged above (this block at the latest), resolved, then cleared
+                    out += [LiquidateBankrupt(account=act.account), ClearLoss(account=act.account)]
                 elif self.expected_profit(w, act) >= self.cfg.min_profit:
                     out.append(Liquidate(account=act.account, market=act.market, size=act.size))
                 else:
                     self.skipped_unprofitable += 1
         if out or not self.cfg.unwind:
-            return out
-        return self.unwind(w)
+            return loss_flags + out
+        return loss_flags + self.unwind(w)
 
     def unwind(self, w: World) -> list[Intent]:
         """Close inherited positions against the makers, after the latency, within capacity."""
@@ -148,6 +162,8 @@ class Liquidator(Agent):
     def on_result(self, intent, ok, reason, w=None):
         super().on_result(intent, ok, reason, w)
         account = getattr(intent, "account", None)
+        if isinstance(intent, (FlagLoss, ClearLoss)):
+            return  # a lost flag/clear race says nothing about the account
         if account and not ok and w is not None:
             self.backoff[account] = w.block + 1 + self.cfg.backoff_blocks
         if ok and isinstance(intent, (Liquidate, LiquidateBankrupt)) and w is not None:

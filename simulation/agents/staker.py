@@ -2,7 +2,10 @@
 its own capital (lognormal around `capital`), its own drawdown threshold (uniform within
 `redeem_drawdown` ± `threshold_spread`) and its own horizon (exponential around `horizon_blocks`).
 After a share-price drawdown past its threshold (with `panic_prob` per block) or at the end of
-its horizon it queues a redemption (`request_redeem`) and `redeem`s once the cooldown has passed.
+its horizon it requests a redemption (ERC-7540 `request_redeem`: the shares move into the vault)
+and claims it (`redeem`) inside the request's claim window, as read from `redeem_request(me)`. A
+claim held back by a pending loss ("vault: loss pending") is retried next block; a request that
+lapsed is renewed (`request_redeem(0)`), which restarts the cooldown.
 The vault calls themselves are the intents VaultDeposit / RequestRedeem / Redeem in base.py."""
 from __future__ import annotations
 
@@ -41,9 +44,11 @@ class Staker(Agent):
         self.threshold = cfg.redeem_drawdown * (1 + s * (2 * rng.random() - 1)) if s else cfg.redeem_drawdown
         self.horizon = float(rng.exponential(cfg.horizon_blocks)) if cfg.horizon_blocks else None
         self.peak = 0.0
-        self.requested_at: int | None = None
-        self.requested_shares = 0
-        self.redeemed = False
+        self.requests = 0     # successful request_redeem calls (renewals counted in `renewals`)
+        self.renewals = 0
+        self.claims = 0
+        self.lapses = 0
+        self.held_back = 0    # claims reverted by a pending loss
 
     def setup(self, w: World) -> list[Intent]:
         return [Approve(spender="vault"), VaultDeposit(assets=w.units(self.capital))]
@@ -56,21 +61,28 @@ class Staker(Agent):
         return self.peak > 0 and sp < self.peak * (1 - self.threshold) and self.rng.random() < self.cfg.panic_prob
 
     def decide(self, w: World) -> list[Intent]:
-        shares = w.vault.shares.get(self.address, 0)
-        if self.requested_at is None:
-            if self.wants_out(w) and shares > 0:
-                self.requested_at = w.timestamp
-                self.requested_shares = shares
+        req = w.vault.request(self.address)
+        if req.shares == 0:
+            shares = w.vault.shares.get(self.address, 0)
+            if shares > 0 and self.wants_out(w):
                 return [RequestRedeem(shares=shares)]
             return []
-        if not self.redeemed and w.timestamp >= self.requested_at + w.vault_cooldown + w.block_time:
-            self.redeemed = True
-            return [Redeem(shares=self.requested_shares)]
+        if req.lapsed(w.timestamp):
+            return [RequestRedeem(shares=0)]   # renew: the cooldown starts again
+        if req.claimable(w.timestamp) and w.vault.open_losses == 0:
+            return [Redeem(shares=req.shares)]
         return []
 
     def on_result(self, intent, ok, reason, w=None):
         super().on_result(intent, ok, reason, w)
-        if isinstance(intent, RequestRedeem) and not ok:
-            self.requested_at = None
-        if isinstance(intent, Redeem) and not ok:
-            self.redeemed = False  # try again next block
+        if isinstance(intent, RequestRedeem) and ok:
+            if intent.shares == 0:
+                self.renewals += 1
+                self.lapses += 1
+            else:
+                self.requests += 1
+        if isinstance(intent, Redeem):
+            if ok:
+                self.claims += 1
+            elif reason and "loss pending" in reason:
+                self.held_back += 1

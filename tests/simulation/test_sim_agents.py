@@ -4,6 +4,7 @@ import pytest
 
 from simulation.agents import (AccountView, BookEntry, Deposit, Liquidate, LiquidateBankrupt, Liquidator,
                                MarketMaker, MarketView, MomentumTrader, NoiseTrader, OrderBook, Post, Redeem,
+                               RedeemRequestView, ClearLoss, FlagLoss,
                                RequestRedeem, Staker, Trade, VaultDeposit, VaultView, Withdraw, World)
 from simulation.agents.attacker import Attacker
 from simulation.keys import Order, derive_key, domain_separator, order_digest, recover
@@ -135,9 +136,21 @@ def test_liquidator_uses_both_paths_via_the_shared_policy():
     w = world(accounts={L.address: me, "0xB": bankrupt, "0xW": weak, "0xF": fine},
               max_liq={("0xW", 0): E18 // 2})
     acts = L.decide(w)
-    assert isinstance(acts[0], LiquidateBankrupt) and acts[0].account == "0xB"
-    assert isinstance(acts[1], Liquidate) and acts[1].account == "0xW" and acts[1].size == E18 // 2
+    # a bankruptcy is flag, resolve, clear (vault claims are held back while the loss is visible)
+    assert [type(a) for a in acts[:3]] == [FlagLoss, LiquidateBankrupt, ClearLoss]
+    assert {a.account for a in acts[:3]} == {"0xB"} and acts[0].target == acts[2].target == "vault"
+    assert isinstance(acts[3], Liquidate) and acts[3].account == "0xW" and acts[3].size == E18 // 2
     assert all(getattr(a, "account", None) != "0xF" for a in acts)
+    # already flagged: not flagged again; a flagged account back at equity >= 0 is cleared
+    healed = AccountView(10, 10, 0, 0, (0,))
+    w.vault = VaultView(flagged=frozenset({"0xB", "0xH"}))
+    w.accounts["0xH"] = healed
+    acts = L.decide(w)
+    assert [type(a) for a in acts[:3]] == [ClearLoss, LiquidateBankrupt, ClearLoss]
+    assert [a.account for a in acts[:3]] == ["0xH", "0xB", "0xB"]
+    # a lost flag race does not back the keeper off the account
+    L.on_result(FlagLoss(account="0xB"), False, "flag_loss: already flagged", w)
+    assert "0xB" not in L.backoff
 
 
 def test_liquidator_reaction_delay_and_capital_limit():
@@ -150,21 +163,35 @@ def test_liquidator_reaction_delay_and_capital_limit():
     poor = liq()
     broke = AccountView(10 * 10**6, 10 * 10**6, 0, 0, (0,))
     huge = AccountView(-100, -100, 0, 10**12, (1000 * E18,))
-    assert poor.decide(world(accounts={poor.address: broke, "0xH": huge})) == []
+    # too poor to take the bankrupt account over, it still flags the visible loss for the vault
+    assert poor.decide(world(accounts={poor.address: broke, "0xH": huge})) == [FlagLoss(account="0xH")]
+    assert poor.decide(world(accounts={poor.address: broke, "0xH": huge},
+                             vault=VaultView(flagged=frozenset({"0xH"})))) == []
 
 
-def test_staker_queues_after_drawdown_and_redeems_after_cooldown():
+def test_staker_requests_after_drawdown_and_claims_inside_the_window():
     s = Staker("s", derive_key(1, 5), np.random.default_rng(0), StakerConfig(redeem_drawdown=0.05, panic_prob=1.0))
     (ap, dep) = s.setup(world())
     assert isinstance(dep, VaultDeposit) and dep.assets == int(s.cfg.capital * 10**6)
-    v = lambda px: VaultView(10**12, 10**12, px, {s.address: 10**15})  # noqa: E731
+    v = lambda px, req=None, losses=0: VaultView(  # noqa: E731
+        10**12, 10**12, px, {s.address: 0 if req else 10**15}, {s.address: req} if req else {}, losses)
     assert s.decide(world(vault=v(1.0))) == []
     assert s.decide(world(vault=v(0.97))) == []
     (rq,) = s.decide(world(vault=v(0.90), ts=10_000))
     assert isinstance(rq, RequestRedeem) and rq.shares == 10**15
-    assert s.decide(world(vault=v(0.90), ts=10_300, cooldown=600)) == []
-    (rd,) = s.decide(world(vault=v(0.90), ts=10_700, cooldown=600))
-    assert isinstance(rd, Redeem) and rd.shares == 10**15
+    s.on_result(rq, True, None)
+    # the request as the vault reports it: claimable from 10_600 to 10_900
+    req = RedeemRequestView(10**15, 9 * 10**11, 10_600, 10_900)
+    assert s.decide(world(vault=v(0.90, req), ts=10_300)) == []
+    assert s.decide(world(vault=v(0.90, req, losses=1), ts=10_700)) == []   # a loss is pending: wait
+    (rd,) = s.decide(world(vault=v(0.90, req), ts=10_700))
+    assert isinstance(rd, Redeem) and rd.shares == 10**15 and rd.args(s.address, {}) == (10**15, s.address, s.address)
+    s.on_result(rd, False, "vault: loss pending")
+    (rn,) = s.decide(world(vault=v(0.90, req), ts=10_901))                 # lapsed: renew, wait again
+    assert isinstance(rn, RequestRedeem) and rn.shares == 0
+    s.on_result(rn, True, None)
+    s.on_result(rd, True, None)
+    assert (s.requests, s.lapses, s.held_back, s.claims) == (1, 1, 1, 1)
 
 
 def test_attacker_self_trade_is_signed_by_its_accomplice():

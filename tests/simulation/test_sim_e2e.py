@@ -108,3 +108,25 @@ def test_seed_range_extends_an_earlier_sweep(tmp_path, tiny_toml, artifacts, anv
     assert main([*base, "--seeds", "3-4"]) == 2          # seed 3 is already there
     assert "already has 1 of these runs" in capsys.readouterr().err
     assert len(json.loads((out / "sweep.json").read_text())) == 3
+
+
+def test_stakers_redeem_through_requests_and_losses_are_flagged(tmp_path, artifacts):
+    """insurance-run on revm: stakers request (shares leave their wallet for the vault), claim inside
+    the window; every bankruptcy is flagged on the vault and the flag cleared; invariants hold."""
+    from simulation.scenario import load_scenario
+
+    res = run_scenario(load_scenario("insurance-run"), scenario_ref="insurance-run", chain="revm",
+                       out=tmp_path / "r", progress=False, plots=False)
+    assert res.violation is None, res.violation
+    events = [json.loads(x) for x in (tmp_path / "r" / "events.jsonl").read_text().splitlines()]
+    stakers = {e["owner"] for e in events if e["event"] == "RedeemRequest" and e["agent"].startswith("staker")}
+    claimed = {e["controller"] for e in events if e["event"] == "RedeemSettled" and e["assets"] > 0}
+    assert len(stakers) >= 3 and stakers <= claimed
+    flagged = [e["account"] for e in events if e["event"] == "LossFlagged"]
+    cleared = [e["account"] for e in events if e["event"] == "LossCleared"]
+    bankrupt = [e["account"] for e in events if e["event"] == "Bankruptcy"]
+    assert bankrupt and set(bankrupt) <= set(flagged) and sorted(flagged) == sorted(cleared)
+    for i, e in enumerate(events):  # each resolution: flagged before it, cleared after it
+        if e["event"] == "Bankruptcy":
+            assert any(f["event"] == "LossFlagged" and f["account"] == e["account"] for f in events[:i])
+            assert any(c["event"] == "LossCleared" and c["account"] == e["account"] for c in events[i:])

@@ -9,7 +9,7 @@ A, B, C = "0xA", "0xB", "0xC"
 
 
 def readings(block=1, accounts=None, ch_balance=None, treasury=100, bad_debt=0, oi=None, price=30_000, soc=0,
-             vault_assets=1_000_000, vault_balance=None, share_price=1.0):
+             vault_assets=1_000_000, vault_balance=None, share_price=1.0, open_losses=0):
     accounts = accounts if accounts is not None else {
         A: AccountReading(10_000, 10_500, 3_000, 1_500, (E18,)),
         B: AccountReading(20_000, 19_500, 3_000, 1_500, (-E18,)),
@@ -18,7 +18,8 @@ def readings(block=1, accounts=None, ch_balance=None, treasury=100, bad_debt=0, 
     eq = sum(a.equity for a in accounts.values())
     return Readings(block, 1000 + block * 60, eq + treasury - bad_debt if ch_balance is None else ch_balance,
                     treasury, bad_debt, (E18,) if oi is None else oi, (price * E18,), (soc,), accounts,
-                    vault_assets, 10**12, vault_assets if vault_balance is None else vault_balance, share_price)
+                    vault_assets, 10**12, vault_assets if vault_balance is None else vault_balance, share_price,
+                    vault_open_losses=open_losses)
 
 
 def checker(**kw):
@@ -134,7 +135,42 @@ def test_vault_checks():
     assert c.vault(readings(1, share_price=0.9), prev, [bankruptcy(10, 10, 0, 0)], BlockFlags()) == []
     assert checks(c.vault(readings(1, share_price=1.1), prev, [], BlockFlags())) == {"vault.share_price"}
     assert c.vault(readings(1, share_price=1.1), prev, [Event("Revenue", {"amount": 5})], BlockFlags()) == []
-    assert checks(c.vault(readings(1), prev, [], BlockFlags(premature_redeems=[A]))) == {"vault.redeem_cooldown"}
+
+
+def settled(who, remaining=0):
+    return Event("RedeemSettled", {"controller": who, "shares": 10, "assets": 10, "forfeited": 0,
+                                   "remaining_shares": remaining, "remaining_assets": 0}, "InsuranceVault")
+
+
+def test_vault_claims_need_a_matured_request_inside_its_window():
+    c = checker()
+    prev = readings(0)          # timestamp 1000; block 1 is at 1060
+    assert checks(c.vault(readings(1), prev, [settled(A)], BlockFlags())) == {"vault.redeem_cooldown"}
+    for window, bad in [((1000, 1100), False), ((1061, 1200), True), ((900, 1059), True)]:
+        prev.vault_requests = {A: (10, 10, *window)}
+        got = checks(c.vault(readings(1), prev, [settled(A)], BlockFlags()))
+        assert got == ({"vault.redeem_cooldown"} if bad else set()), window
+    # a renewal in the same block restarts the clock before the claim
+    prev.vault_requests = {A: (10, 10, 1000, 1100)}
+    renew = Event("RedeemScheduled", {"controller": A, "shares": 10, "assets": 10, "claimable_from": 1180,
+                                      "claimable_until": 1300}, "InsuranceVault")
+    assert checks(c.vault(readings(1), prev, [renew, settled(A)], BlockFlags())) == {"vault.redeem_cooldown"}
+
+
+def test_no_claim_while_a_flagged_loss_is_pending():
+    c = checker()
+    prev = readings(0)
+    prev.vault_requests = {A: (10, 10, 1000, 1100)}
+    flagged, cleared = ({"account": B, "equity": -5, "open_losses": n} for n in (1, 0))
+    flag = Event("LossFlagged", flagged, "InsuranceVault")
+    clear = Event("LossCleared", cleared, "InsuranceVault")
+    assert checks(c.vault(readings(1, open_losses=1), prev, [flag, settled(A)], BlockFlags())) == {"vault.loss_pending"}
+    assert c.vault(readings(1), prev, [flag, clear, settled(A)], BlockFlags()) == []
+    prev.vault_open_losses = 1
+    assert checks(c.vault(readings(1, open_losses=1), prev, [settled(A)], BlockFlags())) == {"vault.loss_pending"}
+    assert c.vault(readings(1), prev, [clear, settled(A)], BlockFlags()) == []
+    # open_losses may move only through the vault's own events
+    assert checks(c.vault(readings(1), prev, [], BlockFlags())) == {"vault.loss_flags"}
 
 
 @pytest.mark.parametrize("mutate", ["balance", "oi", "bad_debt"])

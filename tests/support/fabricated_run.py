@@ -67,11 +67,11 @@ def write_run(run_dir: Path, policy: str) -> Path:
     events = [{"block": r.block, "event": "Bankruptcy", "account": r.account, "deficit": int(r.deficit * DEC),
                "insurance_paid": int(r.insurance_paid * DEC), "socialized": int(r.socialized * DEC),
                "bad_debt": int(r.bad_debt * DEC)} for r in RESOLUTIONS]
-    events += [{"block": 3, "event": "RedeemRequested", "owner": "0xS0", "agent": "staker0"},
-               {"block": 5, "event": "RedeemRequested", "owner": "0xS1", "agent": "staker1"},
-               {"block": 8, "event": "RedeemRequested", "owner": "0xS2", "agent": "staker2"},
-               {"block": 8, "event": "RedeemRequested", "owner": "0xS2", "agent": "staker2"},
-               {"block": 6, "event": "RedeemRequested", "owner": "0xAT", "agent": "attacker"}]
+    events += [{"block": 3, "event": "RedeemRequest", "owner": "0xS0", "agent": "staker0"},
+               {"block": 5, "event": "RedeemRequest", "owner": "0xS1", "agent": "staker1"},
+               {"block": 8, "event": "RedeemRequest", "owner": "0xS2", "agent": "staker2"},
+               {"block": 8, "event": "RedeemRequest", "owner": "0xS2", "agent": "staker2"},
+               {"block": 6, "event": "RedeemRequest", "owner": "0xAT", "agent": "attacker"}]
     if adl:  # the bankrupt long closed against the shorts at 103.5 and 102 while the oracle says 100
         events += [{"block": 7, "event": "Deleveraged", "account": "0xA5", "counterparty": "0xA2", "market": 0,
                     "size": 2 * WAD, "price": 102 * WAD},

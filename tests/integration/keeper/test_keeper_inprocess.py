@@ -1,5 +1,6 @@
 """The keeper against the in-process chain: an account made liquidatable by a price drop is
-liquidated (partial), a bankrupt one is resolved with liquidate_bankrupt."""
+liquidated (partial), a bankrupt one is flagged on the vault, resolved with liquidate_bankrupt and
+its flag cleared."""
 from keeper_support import USDC, WAD, fund, open_position
 
 from simulation import keeper as keeper_module
@@ -44,6 +45,14 @@ def test_keeper_liquidates_then_resolves_bankruptcy(chain, owner, trader, maker,
     assert all(v > 0 for v in deficits.values())
     stats = keeper.run()
     assert stats.bankruptcies == 2 and stats.failed == 0
+    # flag, resolve, clear: both flagged before either is resolved, both cleared after
+    kinds = [(s[0], s[1]) for s in stats.sent if s[0] in ("flag_loss", "liquidate_bankrupt", "clear_loss")]
+    assert [k for k, _ in kinds][:2] == ["flag_loss", "flag_loss"] and len(kinds) == 6
+    for acct in (trader, other):
+        mine = [k for k, a in kinds if a == acct.address]
+        assert mine == ["flag_loss", "liquidate_bankrupt", "clear_loss"]
+        assert not contracts["vault"].loss_flagged(acct)
+    assert (stats.losses_flagged, stats.losses_cleared) == (2, 2) and contracts["vault"].open_losses() == 0
     bankrupt_sent = [s for s in stats.sent if s[0] == "liquidate_bankrupt"]
     # largest deficit first
     assert [s[1] for s in bankrupt_sent] == sorted(deficits, key=deficits.get, reverse=True)

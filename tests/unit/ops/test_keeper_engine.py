@@ -220,3 +220,76 @@ def test_a_chain_without_the_deployment_is_refused(K):
     from eth_utils import keccak
     manifest.contracts["Clearinghouse"]["code_hash"] = "0x" + keccak(b"\x60\x00").hex()
     K.check_deployment(chain, manifest, "deployments/local-foundry.json", 31337)  # the right chain: fine
+
+
+class FakeVaultChain(FakeChain):
+    """FakeChain plus the insurance vault's loss flags (flag_loss needs equity < 0, clear_loss >= 0)."""
+
+    vault_address = "0x" + "33" * 20
+
+    def __init__(self):
+        super().__init__()
+        self.flags = set()
+        self.vault_sent = []
+
+    def loss_flagged(self, account):
+        return account in self.flags
+
+    def send_vault(self, fn, args):
+        (who,) = args
+        equity = self.summary.get(who, (0, 0, 0, 0))[1]
+        if fn == "flag_loss":
+            if who in self.flags:
+                raise Revert("flag_loss: already flagged")
+            if equity >= 0:
+                raise Revert("flag_loss: equity not negative")
+            self.flags.add(who)
+        else:
+            if who not in self.flags:
+                raise Revert("clear_loss: not flagged")
+            if equity < 0:
+                raise Revert("clear_loss: equity still negative")
+            self.flags.discard(who)
+        self.vault_sent.append((fn, who))
+        self.sent.append((fn, args))
+        return "0xvtx"
+
+
+def test_bankruptcy_is_flag_resolve_clear(K):
+    ch = FakeVaultChain()
+    unhealthy(ch, B, -50 * USDC, 2_500 * USDC, maxliq=0)
+    unhealthy(ch, A, 100 * USDC, 2_500 * USDC)
+    stats = K.Keeper(ch, ME, 1, K.KeeperOptions(once=True)).run()
+    assert ch.sent[:3] == [("flag_loss", (B,)), ("liquidate_bankrupt", (B,)), ("clear_loss", (B,))]
+    assert ("liquidate", (A, 0, WAD // 2)) in ch.sent and ch.flags == set()
+    assert (stats.bankruptcies, stats.losses_flagged, stats.losses_cleared, stats.failed) == (1, 1, 1, 0)
+    assert "1 losses flagged / 1 cleared" in stats.summary()
+
+
+def test_a_loss_that_cannot_be_resolved_stays_flagged_until_equity_is_back(K):
+    ch = FakeVaultChain()
+    unhealthy(ch, B, -50 * USDC, 2_500 * USDC, maxliq=0)
+    ch.revert = {B}                         # liquidate_bankrupt reverts (say the keeper lacks margin)
+    ch.flags = {C}                          # C was flagged by someone else and is healthy again
+    ch.logs[7] = {C}
+    ch.summary[C] = (10 * USDC, 10 * USDC, 0, 0)
+    k = K.Keeper(ch, ME, 1, K.KeeperOptions(once=True))
+    k.flagged.add(C)
+    stats = k.run()
+    assert ch.vault_sent == [("clear_loss", C), ("flag_loss", B)] and ch.flags == {B}
+    assert stats.failed == 1 and stats.bankruptcies == 0
+    # already flagged (e.g. by another keeper): not flagged again; cleared once the equity is back
+    k2 = K.Keeper(ch, ME, 1, K.KeeperOptions(once=True))
+    k2.run()
+    assert ch.vault_sent == [("clear_loss", C), ("flag_loss", B)] and B in k2.flagged
+    ch.revert = set()
+    ch.summary[B] = (0, 5 * USDC, 0, 0)     # prices recovered
+    k2.run()
+    assert ch.vault_sent[-1] == ("clear_loss", B) and ch.flags == set()
+
+
+def test_dry_run_flags_nothing(K):
+    ch = FakeVaultChain()
+    unhealthy(ch, B, -50 * USDC, 2_500 * USDC, maxliq=0)
+    K.Keeper(ch, ME, 1, K.KeeperOptions(once=True, dry_run=True)).run()
+    assert ch.sent == [] and ch.flags == set()
