@@ -7,7 +7,9 @@ Clearinghouse's Deposit / Trade / Liquidation / BankruptcyTakeover logs, checks 
 new block with batched eth_calls (one `account_summary` per account, then positions and
 `max_liquidatable_size` for the unhealthy ones), and sends `liquidate_bankrupt` /
 `liquidate` as decided by `simulation.liquidation_policy.plan` - the same code as the
-simulation's liquidator agent. Reverted transactions are logged and skipped; a node that
+simulation's liquidator agent. Under loss policy "adl" (a Clearinghouse ABI with `deleverage`) it
+continues every resolution in progress (`is_deleveraging`) with `deleverage` calls naming the
+winners `adl_counterparties` picks from `position_size` / `adl_rank` readings. Reverted transactions are logged and skipped; a node that
 goes away is retried with backoff (a chain that went back in time is re-scanned); a stop request
 (Ctrl-C, SIGTERM) ends it cleanly after the current step.
 """
@@ -20,12 +22,15 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Optional, Sequence
 
 from simulation.liquidation_policy import (  
+    DELEVERAGE,
     LIQUIDATE,
     LIQUIDATE_BANKRUPT,
     WAD,
     AccountReading,
     KeeperState,
     MarketReading,
+    WinnerReading,
+    deleverage_actions,
     plan,
 )
 
@@ -58,6 +63,7 @@ class Web3Chain:
         self.w3 = w3
         self.address = to_checksum_address(address)
         self.contract = w3.eth.contract(address=self.address, abi=abi)
+        self.functions = {i.get("name") for i in abi if i.get("type") == "function"}
         self._send = send
         self.batch_size = batch_size
         self._batch_ok: Optional[bool] = None
@@ -207,6 +213,7 @@ class KeeperStats:
     blocks: int = 0
     liquidations: int = 0
     bankruptcies: int = 0
+    deleverages: int = 0
     failed: int = 0
     errors: int = 0
     resets: int = 0
@@ -214,7 +221,7 @@ class KeeperStats:
 
     def summary(self) -> str:
         return (f"{self.blocks} blocks, {self.liquidations} liquidations, {self.bankruptcies} bankruptcies "
-                f"resolved, {self.failed} reverted, {self.errors} node errors, {self.resets} chain resets")
+                f"resolved, {self.deleverages} deleverage calls, {self.failed} reverted, {self.errors} node errors, {self.resets} chain resets")
 
 
 class Keeper:
@@ -229,6 +236,8 @@ class Keeper:
         self.last_block: Optional[int] = None
         self.stats = KeeperStats()
         self._stop = False
+        # loss policy "adl": the Clearinghouse has `deleverage` (a chain without a function list is not adl)
+        self.adl = "deleverage" in getattr(chain, "functions", ())
         self.heartbeat = 60.0  # seconds between "all healthy" log lines
         self._last_heartbeat = -1e9
 
@@ -327,14 +336,46 @@ class Keeper:
                     pos[m] = int(p)
                     mx[m] = 0 if isinstance(q, Exception) else int(q)
             readings.append(AccountReading(a, equity, mm, pos, mx, collateral=coll, initial_margin=im))
-        decision = plan(readings, markets, keeper, token_decimals=self.opt.token_decimals,
-                        safety=self.opt.safety, min_size=self.opt.min_size)
+        adl_actions = self._deleverage_actions(readings, accounts, n_markets) if self.adl else []
+        frozen = {a.account for a in adl_actions}
+        decision = plan([r for r in readings if r.account not in frozen], markets, keeper,
+                        token_decimals=self.opt.token_decimals, safety=self.opt.safety, min_size=self.opt.min_size)
+        decision.actions[:0] = adl_actions
         log.info("block %d: %d accounts, %d unhealthy, %d action(s); keeper free margin %s",
                  head, len(accounts), len(unhealthy), len(decision.actions),
                  _fmt_amount(keeper.free_margin, self.opt.token_decimals))
         for s in decision.skipped:
             log.info("  skipped %s market %s: %s", s.account, s.market, s.reason)
         return self._execute(decision.actions)
+
+    def _deleverage_actions(self, readings, accounts, n_markets) -> list:
+        """Loss policy "adl": for every bankrupt account under resolution (`is_deleveraging`),
+        the `deleverage` calls (or the closing `liquidate_bankrupt`) that continue it, the winners
+        read from `position_size` and `adl_rank` of every tracked account (and the keeper)."""
+        bankrupt = [r for r in readings if r.equity < 0]
+        if not bankrupt:
+            return []
+        res = self.chain.call_many([("is_deleveraging", (r.account,)) for r in bankrupt])
+        frozen = [r for r, f in zip(bankrupt, res) if not isinstance(f, Exception) and f]
+        if not frozen:
+            return []
+        markets = sorted({m for r in frozen for m in r.positions})
+        others = [a for a in [*accounts, self.me] if a not in {r.account for r in frozen}]
+        calls = [c for a in others for m in markets for c in (("position_size", (a, m)), ("adl_rank", (a, m)))]
+        res = self.chain.call_many(calls)
+        winners: dict = {m: [] for m in markets}
+        k = 0
+        for a in others:
+            for m in markets:
+                p, rank = res[k], res[k + 1]
+                k += 2
+                if isinstance(p, Exception) or isinstance(rank, Exception) or int(p) == 0:
+                    continue
+                winners[m].append(WinnerReading(a, int(p), int(rank[0]), int(rank[1])))
+        out = []
+        for r in frozen:
+            out += deleverage_actions(r.account, r.positions, winners, r.shortfall)
+        return out
 
     def _execute(self, actions) -> list:
         done, touched = [], set()
@@ -358,6 +399,8 @@ class Keeper:
             touched.add(act.account)
             what = (f"liquidate_bankrupt({act.account}) deficit {_fmt_amount(act.shortfall, self.opt.token_decimals)}"
                     if act.kind == LIQUIDATE_BANKRUPT else
+                    f"deleverage({act.account}, market {act.market}, {len(act.counterparties)} counterparties)"
+                    if act.kind == DELEVERAGE else
                     f"liquidate({act.account}, market {act.market}, size {_fmt_size(args[2])}) "
                     f"shortfall {_fmt_amount(act.shortfall, self.opt.token_decimals)}")
             if self.opt.dry_run:
@@ -375,9 +418,12 @@ class Keeper:
             txh = getattr(tx, "txn_hash", None) or getattr(tx, "transaction_hash", None) or tx
             if act.kind == LIQUIDATE_BANKRUPT:
                 self.stats.bankruptcies += 1
+            elif act.kind == DELEVERAGE:
+                self.stats.deleverages += 1
             else:
                 self.stats.liquidations += 1
-            self.stats.sent.append((act.kind, act.account, act.market, args[2] if len(args) > 2 else None, str(txh)))
+            self.stats.sent.append((act.kind, act.account, act.market,
+                                    args[2] if act.kind == LIQUIDATE else None, str(txh)))
             log.info("sent %s: tx %s", what, txh)
             done.append(act)
         return done
@@ -465,7 +511,8 @@ def build_keeper(manifest_path, account, options: Optional[KeeperOptions] = None
 
     project = project if project is not None else ape.project
     d = read_manifest(manifest_path)
-    container = project.get_contract("Clearinghouse")
+    # the policy's Clearinghouse ABI (ClearinghouseAdl has `deleverage`), as the manifest records it
+    container = project.get_contract((d.contracts.get("Clearinghouse") or {}).get("contract") or "Clearinghouse")
     ch = None  # bound below, once the chain is known to hold the deployment
     abi = [a.model_dump(mode="json", by_alias=True, exclude_none=True) for a in container.contract_type.abi]
 

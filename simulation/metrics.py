@@ -78,7 +78,7 @@ class MetricsRecorder:
         self.rows.append(row)
         for e in events:
             if not e.contract or e.name in ("Liquidation", "Bankruptcy", "BankruptcyTakeover", "Socialized", "Cover",
-                                            "RedeemRequested", "RedeemSettled", "KeeperRewarded"):
+                                            "RedeemRequested", "RedeemSettled", "KeeperRewarded", "Deleveraged"):
                 self.events.append({"block": block, "event": e.name, "agent": e.agent, "tx_label": e.tx_label,
                                     **{k: (v.hex() if isinstance(v, bytes) else v) for k, v in e.args.items()}})
         return row

@@ -1,6 +1,6 @@
 """Simulation agents: one file per kind, each a small class whose decide(world) -> intents is plain
 Python, registered by kind in `registry.REGISTRY` (importing this package registers them all)."""
-from .base import (Agent, AccountView, Approve, BookEntry, Deposit, Intent, Liquidate, LiquidateBankrupt,
+from .base import (Agent, AccountView, Approve, BookEntry, Deleverage, Deposit, Intent, Liquidate, LiquidateBankrupt,
                    MarketView, Note, OffchainContext, OrderBook, Post, Redeem, RequestRedeem, Trade,
                    VaultDeposit, VaultView, Withdraw, World)
 from .registry import REGISTRY, register
@@ -14,7 +14,7 @@ from .attacker import Attacker, AttackerConfig
 
 __all__ = [
     "Agent", "AccountView", "Approve", "Attacker", "AttackerConfig", "BookEntry", "Deposit", "Intent",
-    "LeverageConfig", "Liquidate", "LiquidateBankrupt", "Liquidator", "LiquidatorConfig", "MarketMaker",
+    "Deleverage", "LeverageConfig", "Liquidate", "LiquidateBankrupt", "Liquidator", "LiquidatorConfig", "MarketMaker",
     "MarketMakerConfig", "MarketView", "MomentumConfig", "MomentumTrader", "NoiseTrader", "Note",
     "OffchainContext", "OrderBook", "Post", "ProtocolFund", "ProtocolFundConfig", "REGISTRY", "Redeem",
     "RequestRedeem", "Staker", "StakerConfig", "Trade", "TraderConfig", "VaultDeposit", "VaultView", "Withdraw",
