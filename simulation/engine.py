@@ -8,6 +8,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from . import deployment as D
+from . import loss_policies
 from .abi import Artifacts, ContractType
 from .agents import (Agent, AccountView, Intent, MarketView, OffchainContext, OrderBook, RedeemRequestView,
                      VaultView, World)
@@ -165,6 +166,12 @@ class Engine:
         self.deposits: dict[str, int] = {}
         self.withdrawals: dict[str, int] = {}
         self.haircuts: dict[str, int] = {}
+        self.policy = scenario.protocol.loss_policy
+        self.adl_haircuts: dict[str, int] = {}       # adl: the part of `haircuts` given up in fills
+        self.deleveraging: frozenset = frozenset()   # adl: accounts under resolution (last read)
+        self.adl_rank: dict[tuple[str, int], tuple[int, int]] = {}
+        self.bankruptcy_prices: dict[tuple[str, int], int] = {}
+        self.checker.policy = self.policy
         self._fn_cache: dict[tuple[str, str], Any] = {}
         self.volume = 0.0                   # traded notional, whole tokens (turnover)
         self.turns: list[int] = []
@@ -191,7 +198,8 @@ class Engine:
         a = self.artifacts
         self.p = Protocol(dep.token_address, dep.clearinghouse_address, dep.vault_address,
                           [dep.feed_address(i) for i in range(len(self.sc.markets))],
-                          a["Clearinghouse"], a["InsuranceVault"], a["MockToken"], a["MockAggregator"])
+                          a[loss_policies.artifacts(self.policy)[0]], a["InsuranceVault"], a["MockToken"],
+                          a["MockAggregator"])
         self.backend = backend
         self.vault_decimals = int(backend.call(self.p.vault, "InsuranceVault", "decimals"))
         self.cooldown = int(backend.call(self.p.vault, "InsuranceVault", "cooldown"))
@@ -360,6 +368,55 @@ class Engine:
         out = self.chain.call_many([(p.ch, p.f_maxliq.encode(a, m)) for a, m in keys])
         return {k: p.f_maxliq.decode(o) for k, o in zip(keys, out) if not isinstance(o, CallError)}
 
+    def read_policy(self, cur: Readings, prev: Readings | None, events: Sequence[Event]) -> None:
+        """The loss policy's own reads, made only under that policy (the others pay nothing):
+        - profit_clawback: Σ `policy_excess(account)` (clamped charges not yet settled into the
+          vault) into `cur.policy_excess`, which the conservation check allows;
+        - adl: while an account has negative equity, `is_deleveraging` of those, and for every open
+          position `adl_rank` (and `bankruptcy_price` of the frozen accounts), for the liquidators
+          and the invariants; each `Deleveraged` event gets `profit` (the counterparty's profit on
+          the closed size at the oracle price) and its price concession is added to `haircuts`."""
+        p = self.p
+        ch = self.chain
+        if self.policy == "profit_clawback":
+            f = p.CH.fn("policy_excess")
+            out = ch.call_many([(p.ch, f.encode(a)) for a in cur.accounts])
+            cur.policy_excess = sum(f.decode(o) for o in out if not isinstance(o, CallError))
+        if self.policy != "adl":
+            return
+        scale = 10 ** (36 - self.decimals)
+        old_rank = self.adl_rank
+        for e in events:
+            if e.name != "Deleveraged" or e.contract != "Clearinghouse":
+                continue
+            cp, m, size = e.args["counterparty"], e.args["market"], abs(e.args["size"])
+            mark = cur.index_prices[m]
+            given = size * abs(mark - e.args["price"]) // scale
+            self.haircuts[cp] = self.haircuts.get(cp, 0) + given
+            self.adl_haircuts[cp] = self.adl_haircuts.get(cp, 0) + given
+            before = prev.accounts.get(cp) if prev is not None else None
+            pos = before.positions[m] if before is not None else 0
+            profit = None
+            if pos and (cp, m) in old_rank:  # last block's profit, re-marked to this block's oracle
+                whole = old_rank[(cp, m)][1] + pos * (mark - prev.index_prices[m]) // scale
+                profit = max(0, whole) * size // abs(pos)
+            e.args["profit"] = profit
+        negative = [a for a, v in cur.accounts.items() if v.equity < 0]
+        if not negative:
+            self.deleveraging, self.adl_rank, self.bankruptcy_prices = frozenset(), {}, {}
+            return
+        f_frozen, f_rank, f_bp = p.CH.fn("is_deleveraging"), p.CH.fn("adl_rank"), p.CH.fn("bankruptcy_price")
+        out = ch.call_many([(p.ch, f_frozen.encode(a)) for a in negative])
+        self.deleveraging = frozenset(a for a, o in zip(negative, out) if not isinstance(o, CallError)
+                                      and f_frozen.decode(o))
+        keys = [(a, m) for a, v in cur.accounts.items() for m, s in enumerate(v.positions) if s]
+        bkeys = [(a, m) for a, m in keys if a in self.deleveraging]
+        out = ch.call_many([(p.ch, f_rank.encode(a, m)) for a, m in keys] +
+                           [(p.ch, f_bp.encode(a, m)) for a, m in bkeys])
+        self.adl_rank = {k: tuple(f_rank.decode(o)) for k, o in zip(keys, out) if not isinstance(o, CallError)}
+        self.bankruptcy_prices = {k: f_bp.decode(o) for k, o in zip(bkeys, out[len(keys):])
+                                  if not isinstance(o, CallError)}
+
     # ------------------------------------------------------------------------------------------
     # the block loop
     def market_views(self, index_prices: Sequence[int], open_interest: Sequence[int]) -> list[MarketView]:
@@ -386,7 +443,7 @@ class Engine:
                           r.vault_open_losses, r.vault_flagged)
         return World(self.block + 1, ts, self.sc.block_time, markets, accounts, r.wallets, vault,
                      self.index_history, self.book, self.domain, self.decimals, self.max_liq, self.cooldown,
-                     self.claim_window)
+                     self.claim_window, self.deleveraging, self.adl_rank)
 
     def step(self) -> BlockOutcome:
         """Simulate the next block."""
@@ -448,6 +505,8 @@ class Engine:
         if len(self.index_history) > 256:
             del self.index_history[:-128]
         self.max_liq = self.read_max_liquidatable(cur)
+        self.checker.adl_prev_prices, self.checker.adl_prev_rank = self.bankruptcy_prices, self.adl_rank
+        self.read_policy(cur, prev, events)
         violations = self.checker.check(cur, prev, events, flags)
         self.sent += sent
         self.reverted += reverted
@@ -482,7 +541,8 @@ class Engine:
                 args = spec.decode(lg.topics, lg.data)
                 contract = "Clearinghouse" if lg.address == p.ch else "InsuranceVault"
                 agent = r.tx.meta[0].name if isinstance(r.tx.meta, tuple) else r.tx.agent
-                ev = Event(spec.name, args, contract, r.tx.label, agent)
+                intent = r.tx.meta[1] if isinstance(r.tx.meta, tuple) else r.tx.meta
+                ev = Event(spec.name, args, contract, r.tx.label, agent, getattr(intent, "account", "") or "")
                 ev.args["tx"] = r.hash
                 out.append(ev)
                 if contract == "Clearinghouse":
@@ -492,6 +552,8 @@ class Engine:
                             self.accounts.append(args["account"])
                     elif spec.name == "Withdraw":
                         self.withdrawals[args["account"]] = self.withdrawals.get(args["account"], 0) + args["amount"]
+                    elif spec.name == "BankruptcyTakeover" and args["liquidator"] == p.ch and p.ch not in self.accounts:
+                        self.accounts.append(p.ch)  # the backstop book: an account of its own
                     elif spec.name == "Settled":
                         self.haircuts[args["account"]] = self.haircuts.get(args["account"], 0) + args["haircut"]
         return out

@@ -386,7 +386,8 @@ def adl_taken(events: Sequence[dict], metric_rows: Sequence[dict[str, str]],
 
 def load_outcome(run_dir: Path | str, *, policy: str, seed: int, decimals: int = 6) -> RunOutcome:
     """The outcome model of one run from its folder: accounts.csv (account, kind, deposited,
-    withdrawn, equity, profit, haircut; tokens), events.jsonl (Bankruptcy, RedeemRequest and,
+    withdrawn, equity, profit, haircut [, haircut_adl: the ADL part already in haircut]; tokens), events.jsonl
+    (Bankruptcy, RedeemRequest and,
     for `adl`, Deleveraged; base units) and metrics.csv (block, oracle_<market>, pending_deficit,
     vault_share_price, vault_assets, open_interest_<market>)."""
     run_dir = Path(run_dir)
@@ -404,7 +405,9 @@ def load_outcome(run_dir: Path | str, *, policy: str, seed: int, decimals: int =
     try:
         with open(path, newline="") as fh:
             for a in csv.DictReader(fh):
-                taken = float(a["haircut"]) + adl.get(a["account"], 0.0)
+                # a simulation run's haircut already holds the ADL concession (haircut_adl is its
+                # share); a folder without that column gets it from the Deleveraged records
+                taken = float(a["haircut"]) + (0.0 if "haircut_adl" in a else adl.get(a["account"], 0.0))
                 deposited, withdrawn, equity = float(a["deposited"]), float(a["withdrawn"]), float(a["equity"])
                 left = (a["kind"] in TRADER_KINDS and a["account"] not in bankrupt and withdrawn > 0
                         and equity <= LEFT_EQUITY_SHARE * deposited)

@@ -42,6 +42,7 @@ class Readings:
     vault_requests: dict[str, tuple[int, int, int, int]] = field(default_factory=dict)
     vault_open_losses: int = 0
     vault_flagged: frozenset[str] = frozenset()
+    policy_excess: int = 0              # profit_clawback: Σ policy_excess(account), not yet settled
 
 
 @dataclass
@@ -53,6 +54,7 @@ class Event:
     contract: str = ""
     tx_label: str = ""
     agent: str = ""
+    subject: str = ""  # the account the emitting transaction acted on (liquidations), if any
 
 
 @dataclass
@@ -85,6 +87,16 @@ class InvariantChecker:
         self.donations = False
         self.vault_max_cover_ratio: int | None = None  # 1e18; set from the deployed vault
         self.vault_min_reserve: int = 0
+        # adl: a resolution's Cover comes with its start, its Bankruptcy with its end (later calls)
+        self.open_covers: dict[str, dict] = {}
+        self.policy = "pro_rata_size"  # the deployment's loss policy (set by the engine)
+        # adl: last block's reads, set by the engine before `check` (bankruptcy prices of the
+        # accounts under resolution; (bucket, profit) of every open position)
+        self.adl_prev_prices: dict[tuple[str, int], int] = {}
+        self.adl_prev_rank: dict[tuple[str, int], tuple[int, int]] = {}
+        # profit_clawback: running sums (base units) of the residual charged (ProfitClawedBack),
+        # the charges settled (Settled.haircut) and the excess of clamped positions (Settled.excess)
+        self.pc_residual = self.pc_charged = self.pc_excess = self.pc_settles = 0
 
     # -- helpers ------------------------------------------------------------------------------
     def _notional(self, size: int, price: int) -> int:
@@ -111,17 +123,102 @@ class InvariantChecker:
         v += self.waterfall(cur, prev, events)
         v += self.liquidations(cur, prev, events)
         v += self.vault(cur, prev, events, flags)
+        if self.policy == "profit_clawback":
+            v += self.profit_clawback(events)
+        elif self.policy == "adl":
+            v += self.adl(cur, prev, events)
         return v
 
+    # -- per loss policy (DESIGN.md invariant 7) ----------------------------------------------
+    def profit_clawback(self, events: Sequence[Event]) -> list[Violation]:
+        """h <= 1 per event (amount <= the side's profit); a settled position is either charged
+        (in profit) or clamped (its excess goes to the vault), never both: no charge without
+        profit. The sums feed `final` (total charged = residual + excess + rounding)."""
+        out = []
+        for e in events:
+            a = e.args
+            if e.name == "ProfitClawedBack":
+                self.pc_residual += a["amount"]
+                if a["amount"] > a["side_profit"]:
+                    out.append(Violation("profit_clawback.h_le_1", "amount <= side_profit (h <= 1)",
+                                         f"amount {a['amount']} side_profit {a['side_profit']}", f"market {a['market']}"))
+            elif e.name == "Settled" and e.contract == "Clearinghouse":
+                if a["haircut"] or a["excess"]:
+                    self.pc_settles += 1
+                self.pc_charged += a["haircut"]
+                self.pc_excess += a["excess"]
+                if a["haircut"] > 0 and a["excess"] > 0:
+                    out.append(Violation("profit_clawback.no_charge_without_profit",
+                                         "a position is charged (in profit) or clamped (not in profit), not both",
+                                         f"haircut {a['haircut']} excess {a['excess']}",
+                                         f"account {a['account']} market {a['market']}"))
+        return out
+
+    def final(self, events: Sequence[Event] = ()) -> list[Violation]:
+        """After every account was settled (the run's last block): for profit_clawback, total
+        charged - residual - excess in [0, 2 base units per settled position] (the README /
+        NatSpec bound: the side pays the residual plus h x the losers' loss, which is what the
+        clamped positions' excess sums to, plus rounding below 2 base units per position)."""
+        out = []
+        if self.policy == "profit_clawback":
+            out += self.profit_clawback(events)
+            gap = self.pc_charged - self.pc_excess - self.pc_residual
+            bound = 2 * self.pc_settles + self.cfg.dust_per_account
+            if gap < 0 or gap > bound:
+                out.append(Violation("profit_clawback.total_charged",
+                                     f"residual <= charged - excess <= residual + {bound}",
+                                     f"charged {self.pc_charged} excess {self.pc_excess} residual {self.pc_residual}"))
+        return out
+
+    def adl(self, cur: Readings, prev: Readings | None, events: Sequence[Event]) -> list[Violation]:
+        """Every Deleveraged fill at the account's bankruptcy price (when the resolution started
+        in an earlier block), against an opposite-side winner, from the best bucket: no position
+        of that side ranked better last block (longs: lower bucket, shorts: higher), in profit,
+        is left untouched this block."""
+        out = []
+        fills = [e.args for e in events if e.name == "Deleveraged"]
+        if not fills or prev is None:
+            return out
+        filled = {(a["counterparty"], a["market"]) for a in fills}
+        for a in fills:
+            acc, cp, m = a["account"], a["counterparty"], a["market"]
+            who = f"account {acc} counterparty {cp} market {m}"
+            bp = self.adl_prev_prices.get((acc, m))
+            if bp is not None and a["price"] != bp:
+                out.append(Violation("adl.bankruptcy_price", f"fill at the bankruptcy price {bp}", str(a["price"]), who))
+            before = prev.accounts.get(acc)
+            cpb = prev.accounts.get(cp)
+            side = before.positions[m] if before is not None else 0
+            cps = cpb.positions[m] if cpb is not None else 0
+            if side and cps and (side > 0) == (cps > 0):
+                out.append(Violation("adl.opposite_side", "the counterparty holds the opposite side",
+                                     f"bankrupt {side} counterparty {cps}", who))
+            rank = self.adl_prev_rank.get((cp, m))
+            if rank is None or not cps:
+                continue
+            long_side = cps > 0
+            for (y, my), (bucket, profit) in self.adl_prev_rank.items():
+                if my != m or y in (cp, acc) or (y, m) in filled or bucket == 0 or profit <= 0:
+                    continue
+                yb, yc = prev.accounts.get(y), cur.accounts.get(y)
+                if yb is None or yc is None or yb.positions[m] != yc.positions[m] or (yb.positions[m] > 0) != long_side:
+                    continue
+                if (bucket < rank[0]) if long_side else (bucket > rank[0]):
+                    out.append(Violation("adl.ranking", "winners are taken from the best bucket first",
+                                         f"{cp} (bucket {rank[0]}) filled while {y} (bucket {bucket}) was not", who))
+                    break
+        return out
+
     def conservation(self, r: Readings) -> list[Violation]:
-        """balanceOf(ch) + bad_debt - treasury - sum(equity) in [0, dust]."""
+        """balanceOf(ch) + bad_debt - treasury - sum(equity) - Σ policy_excess in [0, dust] (the
+        profit_clawback excess of clamped positions is owed to the vault until they settle)."""
         total_eq = sum(a.equity for a in r.accounts.values())
-        slack = r.ch_balance + r.bad_debt - r.treasury - total_eq
+        slack = r.ch_balance + r.bad_debt - r.treasury - total_eq - r.policy_excess
         dust = self.cfg.dust_per_account * max(1, len(r.accounts)) + self.cfg.dust_per_block * max(0, r.block)
         if slack < 0 or slack > dust:
             return [Violation("conservation", f"0 <= balance + bad_debt - treasury - sum(equity) <= {dust}",
                               str(slack), f"balance={r.ch_balance} bad_debt={r.bad_debt} treasury={r.treasury} "
-                              f"sum_equity={total_eq} accounts={len(r.accounts)}")]
+                              f"sum_equity={total_eq} policy_excess={r.policy_excess} accounts={len(r.accounts)}")]
         return []
 
     def balanced_book(self, r: Readings) -> list[Violation]:
@@ -166,6 +263,10 @@ class InvariantChecker:
         ev_bad = ev_soc = 0
         vault_before = prev.vault_total_assets if prev else cur.vault_total_assets  # fallback only
         covers = {e.args.get("tx"): e.args for e in events if e.name == "Cover"}
+        bk_txs = {e.args.get("tx") for e in bks}
+        for e in events:  # a resolution started but not ended in this transaction (adl)
+            if e.name == "Cover" and e.args.get("tx") not in bk_txs and e.subject:
+                self.open_covers[e.subject] = e.args
         takeovers: dict[Any, list[dict]] = {}
         for e in events:
             if e.name == "BankruptcyTakeover":
@@ -180,6 +281,9 @@ class InvariantChecker:
                 out.append(Violation("waterfall.split", f"insurance + socialized + bad_debt == deficit ({d})",
                                      str(ins + soc + bad), who))
             cover = covers.get(a.get("tx"))
+            started = self.open_covers.pop(a["account"], None)
+            if cover is None:
+                cover = started
             if cover is not None:
                 before = cover["total_assets"] + cover["paid"]
                 if ins > before or ins > cover["paid"]:
@@ -218,10 +322,16 @@ class InvariantChecker:
                             out.append(Violation("waterfall.bad_debt_only_when_nobody_can_pay",
                                                  f"bad_debt only when market {m} has no opposite open interest",
                                                  f"bad_debt {bad} with opposite-side size {opposite}", who))
+        repaid = sum(e.args["amount"] for e in events if e.name == "BadDebtRepaid")
+        if self.policy == "adl":  # socialized_loss counts each fill's concession against the oracle
+            scale = 10 ** (36 - self.decimals)
+            fills = [e.args for e in events if e.name == "Deleveraged"]
+            ev_soc = max(0, sum(abs(a["size"]) * abs(cur.index_prices[a["market"]] - a["price"]) // scale
+                                for a in fills) - 2 * len(fills))  # the contract rounds each fill's notional
         if prev is not None:
             d_bad = cur.bad_debt - prev.bad_debt
-            if d_bad != ev_bad:
-                out.append(Violation("waterfall.bad_debt", f"bad_debt grows only by Bankruptcy events (+{ev_bad})",
+            if d_bad != ev_bad - repaid:
+                out.append(Violation("waterfall.bad_debt", f"bad_debt grows only by Bankruptcy events (+{ev_bad}), less BadDebtRepaid ({repaid})",
                                      f"+{d_bad}"))
             d_soc = sum(cur.socialized_loss) - sum(prev.socialized_loss)
             dust = self.cfg.dust_per_account * max(1, len(cur.accounts)) * max(1, len(bks))

@@ -11,7 +11,10 @@ simulation's liquidator agent. With the insurance vault known (the manifest's), 
 flag, resolve, clear: every account seen with negative equity is flagged at once
 (`vault.flag_loss`, holding back every staker's claim while the loss is visible), resolved with
 `liquidate_bankrupt`, and cleared (`vault.clear_loss`); a flagged account found back at or above
-zero equity is cleared too. Reverted transactions are logged and skipped; a node that
+zero equity is cleared too. Under loss policy "adl" (a Clearinghouse ABI with `deleverage`) it
+continues every resolution in progress (`is_deleveraging`) with `deleverage` calls naming the
+winners `adl_counterparties` picks from `position_size` / `adl_rank` readings. Reverted
+transactions are logged and skipped; a node that
 goes away is retried with backoff (a chain that went back in time is re-scanned); a stop request
 (Ctrl-C, SIGTERM) ends it cleanly after the current step.
 """
@@ -24,12 +27,15 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Optional, Sequence
 
 from simulation.liquidation_policy import (  
+    DELEVERAGE,
     LIQUIDATE,
     LIQUIDATE_BANKRUPT,
     WAD,
     AccountReading,
     KeeperState,
     MarketReading,
+    WinnerReading,
+    deleverage_actions,
     plan,
 )
 
@@ -63,6 +69,7 @@ class Web3Chain:
         self.w3 = w3
         self.address = to_checksum_address(address)
         self.contract = w3.eth.contract(address=self.address, abi=abi)
+        self.functions = {i.get("name") for i in abi if i.get("type") == "function"}
         self._send = send
         # the insurance vault (loss flags), optional: without it the keeper only liquidates
         self.vault_address = to_checksum_address(vault_address) if vault_address and send_vault else None
@@ -225,6 +232,7 @@ class KeeperStats:
     bankruptcies: int = 0
     losses_flagged: int = 0
     losses_cleared: int = 0
+    deleverages: int = 0
     failed: int = 0
     errors: int = 0
     resets: int = 0
@@ -232,8 +240,9 @@ class KeeperStats:
 
     def summary(self) -> str:
         return (f"{self.blocks} blocks, {self.liquidations} liquidations, {self.bankruptcies} bankruptcies "
-                f"resolved, {self.losses_flagged} losses flagged / {self.losses_cleared} cleared, "
-                f"{self.failed} reverted, {self.errors} node errors, {self.resets} chain resets")
+                f"resolved, {self.deleverages} deleverage calls, {self.losses_flagged} losses flagged / "
+                f"{self.losses_cleared} cleared, {self.failed} reverted, {self.errors} node errors, "
+                f"{self.resets} chain resets")
 
 
 class Keeper:
@@ -248,6 +257,8 @@ class Keeper:
         self.last_block: Optional[int] = None
         self.stats = KeeperStats()
         self._stop = False
+        # loss policy "adl": the Clearinghouse has `deleverage` (a chain without a function list is not adl)
+        self.adl = "deleverage" in getattr(chain, "functions", ())
         self.heartbeat = 60.0  # seconds between "all healthy" log lines
         self._last_heartbeat = -1e9
         self.flagged: set = set()  # accounts carrying a vault loss flag, as far as the keeper knows
@@ -348,8 +359,11 @@ class Keeper:
                     pos[m] = int(p)
                     mx[m] = 0 if isinstance(q, Exception) else int(q)
             readings.append(AccountReading(a, equity, mm, pos, mx, collateral=coll, initial_margin=im))
-        decision = plan(readings, markets, keeper, token_decimals=self.opt.token_decimals,
-                        safety=self.opt.safety, min_size=self.opt.min_size)
+        adl_actions = self._deleverage_actions(readings, accounts, n_markets) if self.adl else []
+        frozen = {a.account for a in adl_actions}
+        decision = plan([r for r in readings if r.account not in frozen], markets, keeper,
+                        token_decimals=self.opt.token_decimals, safety=self.opt.safety, min_size=self.opt.min_size)
+        decision.actions[:0] = adl_actions
         log.info("block %d: %d accounts, %d unhealthy, %d action(s); keeper free margin %s",
                  head, len(accounts), len(unhealthy), len(decision.actions),
                  _fmt_amount(keeper.free_margin, self.opt.token_decimals))
@@ -402,6 +416,35 @@ class Keeper:
         log.info("sent %s(%s)", fn, account)
         return True
 
+    def _deleverage_actions(self, readings, accounts, n_markets) -> list:
+        """Loss policy "adl": for every bankrupt account under resolution (`is_deleveraging`),
+        the `deleverage` calls (or the closing `liquidate_bankrupt`) that continue it, the winners
+        read from `position_size` and `adl_rank` of every tracked account (and the keeper)."""
+        bankrupt = [r for r in readings if r.equity < 0]
+        if not bankrupt:
+            return []
+        res = self.chain.call_many([("is_deleveraging", (r.account,)) for r in bankrupt])
+        frozen = [r for r, f in zip(bankrupt, res) if not isinstance(f, Exception) and f]
+        if not frozen:
+            return []
+        markets = sorted({m for r in frozen for m in r.positions})
+        others = [a for a in [*accounts, self.me] if a not in {r.account for r in frozen}]
+        calls = [c for a in others for m in markets for c in (("position_size", (a, m)), ("adl_rank", (a, m)))]
+        res = self.chain.call_many(calls)
+        winners: dict = {m: [] for m in markets}
+        k = 0
+        for a in others:
+            for m in markets:
+                p, rank = res[k], res[k + 1]
+                k += 2
+                if isinstance(p, Exception) or isinstance(rank, Exception) or int(p) == 0:
+                    continue
+                winners[m].append(WinnerReading(a, int(p), int(rank[0]), int(rank[1])))
+        out = []
+        for r in frozen:
+            out += deleverage_actions(r.account, r.positions, winners, r.shortfall)
+        return out
+
     def _execute(self, actions) -> list:
         done, touched = [], set()
         for act in actions:
@@ -424,6 +467,8 @@ class Keeper:
             touched.add(act.account)
             what = (f"liquidate_bankrupt({act.account}) deficit {_fmt_amount(act.shortfall, self.opt.token_decimals)}"
                     if act.kind == LIQUIDATE_BANKRUPT else
+                    f"deleverage({act.account}, market {act.market}, {len(act.counterparties)} counterparties)"
+                    if act.kind == DELEVERAGE else
                     f"liquidate({act.account}, market {act.market}, size {_fmt_size(args[2])}) "
                     f"shortfall {_fmt_amount(act.shortfall, self.opt.token_decimals)}")
             if self.opt.dry_run:
@@ -441,9 +486,12 @@ class Keeper:
             txh = getattr(tx, "txn_hash", None) or getattr(tx, "transaction_hash", None) or tx
             if act.kind == LIQUIDATE_BANKRUPT:
                 self.stats.bankruptcies += 1
+            elif act.kind == DELEVERAGE:
+                self.stats.deleverages += 1
             else:
                 self.stats.liquidations += 1
-            self.stats.sent.append((act.kind, act.account, act.market, args[2] if len(args) > 2 else None, str(txh)))
+            self.stats.sent.append((act.kind, act.account, act.market,
+                                    args[2] if act.kind == LIQUIDATE else None, str(txh)))
             log.info("sent %s: tx %s", what, txh)
             done.append(act)
             if act.kind == LIQUIDATE_BANKRUPT and act.account in self.flagged:
@@ -533,7 +581,8 @@ def build_keeper(manifest_path, account, options: Optional[KeeperOptions] = None
 
     project = project if project is not None else ape.project
     d = read_manifest(manifest_path)
-    container = project.get_contract("Clearinghouse")
+    # the policy's Clearinghouse ABI (ClearinghouseAdl has `deleverage`), as the manifest records it
+    container = project.get_contract((d.contracts.get("Clearinghouse") or {}).get("contract") or "Clearinghouse")
     vault_container = project.get_contract("InsuranceVault")
     ch = vault = None  # bound below, once the chain is known to hold the deployment
     abi = [a.model_dump(mode="json", by_alias=True, exclude_none=True) for a in container.contract_type.abi]

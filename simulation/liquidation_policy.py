@@ -316,6 +316,25 @@ def adl_counterparties(bankrupt_size: int, winners: Iterable[WinnerReading], lim
     return [w.account for w in rows[:limit]]
 
 
+def deleverage_actions(account: str, positions: Mapping[int, int],
+                       winners: Mapping[int, Iterable[WinnerReading]], shortfall: int = 0,
+                       limit: int = 16) -> list:
+    """The calls that continue an ADL resolution of `account` (frozen, `is_deleveraging`): per
+    market where it still holds a position (largest |size| first, then market id), a
+    `deleverage` with the counterparties `adl_counterparties` picks from that market's readings;
+    when no market has a winner left, one `liquidate_bankrupt` (the caller takes what remains in
+    every market whose winners are exhausted, and the resolution ends once the account is flat)."""
+    out = []
+    rows = sorted(((int(m), int(s)) for m, s in positions.items() if s), key=lambda r: (-abs(r[1]), r[0]))
+    for m, size in rows:
+        cps = adl_counterparties(size, [w for w in winners.get(m, ()) if w.account.lower() != account.lower()], limit)
+        if cps:
+            out.append(Action(DELEVERAGE, account, m, None, shortfall, 0, tuple(cps)))
+    if not out and rows:
+        out.append(Action(LIQUIDATE_BANKRUPT, account, None, None, shortfall, 0))
+    return out
+
+
 def plan_liquidations(accounts, markets, keeper=None, **kwargs) -> list:
     """`plan(...)` without the skipped list: the ordered actions only."""
     return plan(accounts, markets, keeper, **kwargs).actions
@@ -323,6 +342,7 @@ def plan_liquidations(accounts, markets, keeper=None, **kwargs) -> list:
 
 __all__ = [
     "WAD", "LIQUIDATE", "LIQUIDATE_BANKRUPT", "DELEVERAGE", "WinnerReading", "adl_counterparties",
+    "deleverage_actions",
     "MarketReading", "AccountReading", "KeeperState",
     "Action", "Skipped", "Plan", "plan", "plan_liquidations", "notional", "margin_for",
     "takeover_margin_delta", "max_takeover_size",

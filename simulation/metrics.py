@@ -79,7 +79,7 @@ class MetricsRecorder:
         for e in events:
             if not e.contract or e.name in ("Liquidation", "Bankruptcy", "BankruptcyTakeover", "Socialized", "Cover",
                                             "RedeemRequest", "RedeemScheduled", "RedeemSettled", "LossFlagged",
-                                            "LossCleared", "KeeperRewarded"):
+                                            "LossCleared", "KeeperRewarded", "Deleveraged"):
                 self.events.append({"block": block, "event": e.name, "agent": e.agent, "tx_label": e.tx_label,
                                     **{k: (v.hex() if isinstance(v, bytes) else v) for k, v in e.args.items()}})
         return row

@@ -160,6 +160,7 @@ def summary_table(s: dict[str, Any]) -> str:
     """The printed summary table."""
     rows = [
         ("scenario", f"{s['scenario']} (seed {s['seed']}, {s['chain']})"),
+        ("loss policy", s.get("loss_policy", "pro_rata_size")),
         ("blocks", s["blocks"]),
         ("agents / accounts", f"{s['agents']} / {s['accounts']}"),
         ("wall time", f"{s['wall_time_s']} s (setup {s['setup_time_s']} s)"),
@@ -180,5 +181,15 @@ def summary_table(s: dict[str, Any]) -> str:
                                  f"{100 * (s.get('insurance_to_open_interest') or 0):.2f} % of mean open interest"),
         ("invariants", s["invariants"]),
     ]
+    f = s.get("fairness")
+    if f:  # simulation.fairness: who paid how much relative to what they had
+        rows += [
+            ("taken from winners", f"{f['taken_from_winners']:,.2f} (overshoot {f['overshoot']:,.2f}, "
+                                   f"losers charged {100 * f['losers_charged']:.1f} %)"),
+            ("accounts hit", f"{f['accounts_hit']:.0f} (max haircut {f['max_haircut_pct']:.1f} % of profit, "
+                             f"Gini {f['haircut_gini']:.3f})"),
+            ("PTSR / PMR", f"{f['ptsr']:.3f} / {f['pmr']:.3f}"),
+            ("open interest closed", f"{f['oi_closed']:,.4f} (later bankruptcies {f['later_bankruptcies']:.0f})"),
+        ]
     w = max(len(k) for k, _ in rows)
     return "\n".join(f"  {k.ljust(w)}  {v}" for k, v in rows)

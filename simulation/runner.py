@@ -40,7 +40,9 @@ def replay_command(scenario_ref: str, seed: int, blocks: int, chain: str, overri
 
 
 def account_table(engine: Engine) -> list[dict[str, Any]]:
-    """Per account: kind, deposited, withdrawn, final equity, profit, haircut (token units)."""
+    """Per account: kind, deposited, withdrawn, final equity, profit, haircut (token units): what
+    the loss policy took (Settled.haircut; for adl also the winners' fill concession
+    |size| x |oracle - fill price|, which haircut_adl repeats on its own)."""
     d = 10**engine.decimals
     r = engine.readings
     kinds = {a.address: a.kind for a in engine.agents}
@@ -56,8 +58,20 @@ def account_table(engine: Engine) -> list[dict[str, Any]]:
         wd = engine.withdrawals.get(addr, 0)
         rows.append({"account": addr, "kind": kinds.get(addr, "unknown"), "deposited": dep / d,
                      "withdrawn": wd / d, "equity": acc.equity / d, "profit": (acc.equity + wd - dep) / d,
-                     "haircut": engine.haircuts.get(addr, 0) / d})
+                     "haircut": engine.haircuts.get(addr, 0) / d,
+                     "haircut_adl": engine.adl_haircuts.get(addr, 0) / d})
     return rows
+
+
+def run_fairness(out: Path, policy: str, seed: int, decimals: int) -> dict[str, float] | None:
+    """simulation.fairness's metrics of the run just written to `out` (who paid how much relative
+    to what they had); None if the folder cannot be read as an outcome."""
+    from .fairness import OutcomeError, load_outcome, metrics
+
+    try:
+        return metrics(load_outcome(out, policy=policy, seed=seed, decimals=decimals))
+    except OutcomeError:
+        return None
 
 
 def run_scenario(sc: Scenario, *, scenario_ref: str, seed: int | None = None, blocks: int | None = None,
@@ -101,10 +115,18 @@ def run_scenario(sc: Scenario, *, scenario_ref: str, seed: int | None = None, bl
             bar.close()
         loop_s = time.perf_counter() - t_loop
         if violation is None:
-            for e in eng.settle_all():
+            settled = eng.settle_all()
+            for e in settled:
                 if e.name == "Settled" and e.args.get("haircut"):
                     rec.note(eng.block, "Settled", account=e.args["account"], market=e.args["market"],
                              haircut=e.args["haircut"], funding=e.args["funding"])
+            final = eng.checker.final(settled)  # the loss policy's whole-run bounds
+            if final:
+                v = final[0]
+                violation = {"scenario": sc.name, "seed": seed, "block": eng.block, "check": v.check,
+                             "expected": v.expected, "actual": v.actual, "detail": v.detail,
+                             "all": [x.to_dict() for x in final],
+                             "replay": replay_command(scenario_ref, seed, eng.blocks, chain, overrides)}
         accounts = account_table(eng)
         for n in eng.agent_reports():
             rec.note(n["block"], n.get("event", "AgentReport"), **{k: v for k, v in n.items() if k not in ("block", "event")})
@@ -119,6 +141,8 @@ def run_scenario(sc: Scenario, *, scenario_ref: str, seed: int | None = None, bl
             for a in accounts:
                 fh.write(",".join(str(a[k]) for k in keys) + "\n")
     summary["overrides"] = dict(overrides or {})
+    summary["loss_policy"] = sc.protocol.loss_policy
+    summary["fairness"] = run_fairness(out, sc.protocol.loss_policy, seed, sc.protocol.collateral_decimals)
     (out / "summary.json").write_text(json.dumps(summary, indent=2, default=str) + "\n")
     if violation:
         (out / "violation.json").write_text(json.dumps(violation, indent=2, default=str) + "\n")

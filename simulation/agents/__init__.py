@@ -1,8 +1,8 @@
 """Simulation agents: one file per kind, each a small class whose decide(world) -> intents is plain
 Python, registered by kind in `registry.REGISTRY` (importing this package registers them all)."""
-from .base import (Agent, AccountView, Approve, BookEntry, ClearLoss, Deposit, FlagLoss, Intent, Liquidate, LiquidateBankrupt,
-                   MarketView, Note, OffchainContext, OrderBook, Post, Redeem, RedeemRequestView, RequestRedeem,
-                   Trade,                    VaultDeposit, VaultView, Withdraw, World)
+from .base import (Agent, AccountView, Approve, BookEntry, ClearLoss, Deleverage, Deposit, FlagLoss, Intent, Liquidate,
+                   LiquidateBankrupt, MarketView, Note, OffchainContext, OrderBook, Post, Redeem, RedeemRequestView,
+                   RequestRedeem, Trade, VaultDeposit, VaultView, Withdraw, World)
 from .registry import REGISTRY, register
 from .market_maker import MarketMaker, MarketMakerConfig
 from .liquidator import Liquidator, LiquidatorConfig
@@ -13,8 +13,8 @@ from .protocol_fund import ProtocolFund, ProtocolFundConfig
 from .attacker import Attacker, AttackerConfig
 
 __all__ = [
-    "Agent", "AccountView", "Approve", "Attacker", "AttackerConfig", "BookEntry", "ClearLoss", "Deposit", "FlagLoss",
-    "Intent",
+    "Agent", "AccountView", "Approve", "Attacker", "AttackerConfig", "BookEntry", "ClearLoss", "Deleverage", "Deposit",
+    "FlagLoss", "Intent",
     "LeverageConfig", "Liquidate", "LiquidateBankrupt", "Liquidator", "LiquidatorConfig", "MarketMaker",
     "MarketMakerConfig", "MarketView", "MomentumConfig", "MomentumTrader", "NoiseTrader", "Note",
     "OffchainContext", "OrderBook", "Post", "ProtocolFund", "ProtocolFundConfig", "REGISTRY", "Redeem",

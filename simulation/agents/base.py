@@ -164,6 +164,10 @@ class World:
     max_liquidatable: dict[tuple[str, int], int] = field(default_factory=dict)
     vault_cooldown: int = 0
     vault_claim_window: int = 0
+    # loss_policy "adl" only (empty otherwise): accounts under resolution, and the ADL ranking
+    # (account, market) -> (bucket, profit) of every open position while one is
+    deleveraging: frozenset = frozenset()
+    adl_rank: dict[tuple[str, int], tuple[int, int]] = field(default_factory=dict)
 
     def price(self, market: int) -> float:
         return self.markets[market].index_price / PRICE_ONE
@@ -292,6 +296,21 @@ class LiquidateBankrupt(Intent):
 
     def args(self, sender, addresses):
         return (self.account,)
+
+
+@dataclass(frozen=True)
+class Deleverage(Intent):
+    """loss_policy "adl": close `account`'s position in `market` against `counterparties`."""
+
+    target: ClassVar[str] = "clearinghouse"
+    fn: ClassVar[str] = "deleverage"
+    account: str = ""
+    market: int = 0
+    counterparties: tuple = ()
+    gas: int = 3_000_000
+
+    def args(self, sender, addresses):
+        return (self.account, self.market, list(self.counterparties))
 
 
 # The vault calls: the only place the vault's deposit / redemption / loss-flag interface is named.

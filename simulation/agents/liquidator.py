@@ -22,8 +22,8 @@ from typing import Literal
 from .. import liquidation_policy as policy
 from ..keys import _keccak
 from ..strict import Strict
-from .base import (Agent, Approve, ClearLoss, Deposit, FlagLoss, Intent, Liquidate, LiquidateBankrupt, World,
-                   take_intents)
+from .base import (Agent, Approve, ClearLoss, Deleverage, Deposit, FlagLoss, Intent, Liquidate, LiquidateBankrupt,
+                   World, take_intents)
 from .registry import register
 
 WAD = 10**18
@@ -88,6 +88,7 @@ class Liquidator(Agent):
         self.taken_at: dict[int, int] = {}     # market -> block of the last takeover there
         self.liquidations = 0
         self.bankruptcies = 0
+        self.deleverages = 0
         self.skipped_unprofitable = 0
         self.stopped = False
 
@@ -116,6 +117,23 @@ class Liquidator(Agent):
         me = w.accounts.get(self.address)
         return me is not None and me.equity < w.units(self.cfg.capital) * (1 - self.cfg.max_loss)
 
+    def deleverage(self, w: World, ready: set[str]) -> list[Intent]:
+        """loss_policy "adl": continue every resolution in progress (accounts `is_deleveraging`)
+        with `deleverage` calls naming the best-ranked winners (`adl_counterparties`)."""
+        out: list[Intent] = []
+        M = len(w.markets)
+        winners = {m: [policy.WinnerReading(a, v.positions[m], *w.adl_rank.get((a, m), (0, 0)))
+                       for a, v in w.accounts.items() if v.positions[m]] for m in range(M)}
+        for acc in sorted(w.deleveraging & ready, key=lambda a: visit_order(self.address, a)):
+            v = w.accounts[acc]
+            for act in policy.deleverage_actions(acc, {m: p for m, p in enumerate(v.positions) if p}, winners,
+                                                 max(0, -v.equity)):
+                if act.kind == policy.DELEVERAGE:
+                    out.append(Deleverage(account=acc, market=act.market, counterparties=act.counterparties))
+                else:
+                    out.append(LiquidateBankrupt(account=acc))
+        return out[: self.cfg.max_per_block]
+
     def decide(self, w: World) -> list[Intent]:
         out: list[Intent] = []
         loss_flags: list[Intent] = [ClearLoss(account=a) for a in sorted(w.vault.flagged)
@@ -127,6 +145,10 @@ class Liquidator(Agent):
                 flagged.add(a)
         self.stopped = self.stopped or self.losing_too_much(w)
         ready = self.eligible(w) if not self.stopped else set()
+        if w.deleveraging:
+            # deleveraging takes nothing over (but what exhausted winners leave): no capital stop
+            out += self.deleverage(w, self.eligible(w))
+            ready -= w.deleveraging
         if ready:
             accounts, markets, keeper = readings_for_policy(w, self.address)
             accounts = [a for a in accounts if a.account in ready]
@@ -134,7 +156,7 @@ class Liquidator(Agent):
                 accounts.sort(key=lambda a: (not a.is_bankrupt, visit_order(self.address, a.account)))
                 accounts = accounts[: self.cfg.max_per_block]
             for act in policy.plan_liquidations(accounts, markets, keeper, token_decimals=w.decimals,
-                                                max_actions=self.cfg.max_per_block):
+                                                max_actions=max(0, self.cfg.max_per_block - len(out))):
                 if act.kind == policy.LIQUIDATE_BANKRUPT:
                     # flagged above (this block at the latest), resolved, then cleared
                     out += [LiquidateBankrupt(account=act.account), ClearLoss(account=act.account)]
@@ -173,3 +195,5 @@ class Liquidator(Agent):
             self.liquidations += 1
         if ok and isinstance(intent, LiquidateBankrupt):
             self.bankruptcies += 1
+        if ok and isinstance(intent, Deleverage):
+            self.deleverages += 1

@@ -140,3 +140,20 @@ def test_without_the_sweeps_job_runner_compare_is_a_one_line_error(tmp_path, cap
     monkeypatch.delattr(sweep, "run_jobs", raising=False)
     assert C.main_compare(_args(tmp_path)) == 2
     assert "no run_jobs job runner" in capsys.readouterr().err
+
+
+def test_compare_end_to_end_on_revm(tmp_path, artifacts):
+    # the real job runner (Dask, one worker), two policies, one seed, through the crash of the
+    # Hyperliquid scenario: both runs succeed, bankrupt the same accounts and split the deficit
+    # differently (adl closes open interest, pro_rata_size none)
+    args = _args(tmp_path, policies="pro_rata_size,adl", seeds=1, blocks=60, chain="revm", no_plots=True,
+                 sets=["agents.stakers.panic_prob=0"])
+    printed = io.StringIO()
+    assert C.main_compare(args, stream=printed) == 0
+    rows = {r["policy"]: r for r in csv.DictReader(open(tmp_path / "cmp" / "compare.csv"))}
+    assert set(rows) == {"pro_rata_size", "adl"} and not any(r.get("error") for r in rows.values())
+    pro, adl = rows["pro_rata_size"], rows["adl"]
+    assert float(pro["deficit"]) > 0 and float(pro["deficit"]) == pytest.approx(float(adl["deficit"]), rel=0.05)
+    assert float(adl["oi_closed"]) > 0 and float(pro["oi_closed"]) == 0
+    assert float(adl["taken_from_winners"]) > 0 and float(pro["taken_from_winners"]) > 0
+    assert "adl" in printed.getvalue() and "overshoot" in printed.getvalue()

@@ -180,3 +180,76 @@ def test_full_check_flags_fabricated_broken_accounting(mutate):
     kw = {"balance": {"ch_balance": prev.ch_balance - 1_000}, "oi": {"oi": (3 * E18,)}, "bad_debt": {"bad_debt": 50}}[mutate]
     v = c.check(readings(1, **kw), prev, [])
     assert v, f"broken {mutate} went unnoticed"
+
+
+# -- per loss policy (DESIGN.md invariant 7) ---------------------------------------------------
+
+def test_conservation_allows_exactly_the_unsettled_profit_clawback_excess():
+    c = checker()
+    r = readings(1, ch_balance=None)
+    r.ch_balance += 500  # clamped charges not yet settled into the vault
+    assert "conservation" in checks(c.conservation(r))
+    r.policy_excess = 500
+    assert c.conservation(r) == []
+    r.policy_excess = 600  # more than what the Clearinghouse holds
+    assert "conservation" in checks(c.conservation(r))
+
+
+def settled(account, haircut, excess):
+    return Event("Settled", {"account": account, "market": 0, "funding": 0, "haircut": haircut, "excess": excess},
+                 "Clearinghouse")
+
+
+def test_profit_clawback_checks():
+    c = checker()
+    c.policy = "profit_clawback"
+    event = Event("ProfitClawedBack", {"market": 0, "long_side": False, "amount": 750, "side_profit": 1_000,
+                                       "index_x": 0, "index_y": 0})
+    assert c.profit_clawback([event]) == []
+    too_much = Event("ProfitClawedBack", {**event.args, "amount": 1_001})
+    assert "profit_clawback.h_le_1" in checks(c.profit_clawback([too_much]))
+    # a settled position is charged or clamped, never both
+    assert "profit_clawback.no_charge_without_profit" in checks(c.profit_clawback([settled(A, 5, 3)]))
+
+
+def test_profit_clawback_total_charged_is_residual_plus_excess():
+    c = checker()
+    c.policy = "profit_clawback"
+    c.profit_clawback([Event("ProfitClawedBack", {"market": 0, "long_side": False, "amount": 750,
+                                                   "side_profit": 1_000, "index_x": 0, "index_y": 0})])
+    # winners pay 750 + the losers' 100 excess (+1 rounding); the loser's excess goes to the vault
+    assert c.final([settled(A, 600, 0), settled(B, 251, 0), settled(C, 0, 100)]) == []
+    short = checker()
+    short.policy = "profit_clawback"
+    short.pc_residual = 750
+    assert "profit_clawback.total_charged" in checks(short.final([settled(A, 700, 0)]))  # below the residual
+    over = checker()
+    over.policy = "profit_clawback"
+    over.pc_residual = 750
+    assert "profit_clawback.total_charged" in checks(over.final([settled(A, 900, 0)]))  # beyond residual + bound
+
+
+def deleveraged(counterparty, price, size=E18 // 2):
+    return Event("Deleveraged", {"account": A, "counterparty": counterparty, "market": 0, "size": size,
+                                 "price": price}, "Clearinghouse")
+
+
+def test_adl_fills_at_the_bankruptcy_price_against_the_best_ranked_winner():
+    D = "0xD"
+    c = checker()
+    c.policy = "adl"
+    prev = readings(0, accounts={A: AccountReading(0, -100, 0, 0, (E18,)),
+                                 B: AccountReading(0, 500, 0, 0, (-E18 // 2,)),
+                                 D: AccountReading(0, 500, 0, 0, (-E18 // 2,)),
+                                 C: AccountReading(0, 500, 0, 0, (E18 // 2,))}, oi=(3 * E18 // 2,))
+    cur = readings(1, accounts={A: AccountReading(0, 0, 0, 0, (E18 // 2,)),
+                                B: AccountReading(0, 500, 0, 0, (0,)),
+                                D: AccountReading(0, 500, 0, 0, (-E18 // 2,)),
+                                C: AccountReading(0, 500, 0, 0, (E18 // 2,))}, oi=(E18,))
+    c.adl_prev_prices = {(A, 0): 29_000 * E18}
+    c.adl_prev_rank = {(B, 0): (700, 300), (D, 0): (690, 300), (C, 0): (650, -50)}
+    assert c.adl(cur, prev, [deleveraged(B, 29_000 * E18)]) == []  # shorts: the highest bucket first
+    assert "adl.bankruptcy_price" in checks(c.adl(cur, prev, [deleveraged(B, 29_500 * E18)]))
+    assert "adl.opposite_side" in checks(c.adl(cur, prev, [deleveraged(C, 29_000 * E18)]))
+    c.adl_prev_rank = {(B, 0): (690, 300), (D, 0): (700, 300)}  # D ranked better and left untouched
+    assert "adl.ranking" in checks(c.adl(cur, prev, [deleveraged(B, 29_000 * E18)]))

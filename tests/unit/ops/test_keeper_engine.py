@@ -293,3 +293,49 @@ def test_dry_run_flags_nothing(K):
     unhealthy(ch, B, -50 * USDC, 2_500 * USDC, maxliq=0)
     K.Keeper(ch, ME, 1, K.KeeperOptions(once=True, dry_run=True)).run()
     assert ch.sent == [] and ch.flags == set()
+class AdlChain(FakeChain):
+    """Loss policy adl: the ABI has `deleverage`; B is frozen under resolution (long 1 BTC), A and
+    C hold shorts in profit in buckets 900 and 950, the keeper is flat."""
+
+    functions = {"deleverage", "is_deleveraging", "adl_rank"}
+
+    def __init__(self):
+        super().__init__()
+        self.frozen = {B}
+        self.rank = {A: (900, 40 * USDC), C: (950, 10 * USDC)}
+
+    def call_many(self, calls):
+        out = []
+        for name, args in calls:
+            if name == "is_deleveraging":
+                out.append(args[0] in self.frozen)
+            elif name == "adl_rank":
+                out.append(self.rank.get(args[0], (0, 0)))
+            else:
+                out += super().call_many([(name, args)])
+        return out
+
+    def send(self, fn, args):
+        self.sent.append((fn, args))
+        self.frozen.discard(args[0])
+        self.summary[args[0]] = (0, 0, 0, 0)
+        return "0xtx"
+
+
+def test_adl_resolution_is_driven_with_deleverage(K):
+    ch = AdlChain()
+    unhealthy(ch, B, -50 * USDC, 2_500 * USDC)
+    ch.pos.update({A: -WAD // 2, C: -WAD // 2})
+    ch.summary.update({A: (10**5 * USDC,) * 2 + (0, 0), C: (10**5 * USDC,) * 2 + (0, 0)})
+    stats = K.Keeper(ch, ME, 1, K.KeeperOptions(once=True)).run()
+    # the frozen account is continued with deleverage naming the best-ranked shorts (highest bucket
+    # first), not taken over again with liquidate_bankrupt
+    assert ch.sent == [("deleverage", (B, 0, [C, A]))]
+    assert stats.deleverages == 1 and stats.bankruptcies == 0
+
+
+def test_without_deleverage_in_the_abi_a_bankruptcy_is_taken_over(K):
+    ch = FakeChain()
+    unhealthy(ch, B, -50 * USDC, 2_500 * USDC)
+    K.Keeper(ch, ME, 1, K.KeeperOptions(once=True)).run()
+    assert ch.sent == [("liquidate_bankrupt", (B,))]

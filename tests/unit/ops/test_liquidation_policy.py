@@ -188,3 +188,20 @@ def test_margin_for_is_the_contracts_margin(size, price, ratio, decimals):
     from support.model import margin as contract_margin
 
     assert margin_for(size, price, ratio, decimals) == contract_margin(size, price, ratio, decimals)
+
+
+def test_deleverage_actions_name_the_best_winners_per_market():
+    from simulation.liquidation_policy import (DELEVERAGE, LIQUIDATE_BANKRUPT, WinnerReading,
+                                               deleverage_actions)
+
+    bankrupt = "0x" + "0b" * 20
+    winners = {0: [WinnerReading("0x" + "01" * 20, -5 * WAD, 900, 10), WinnerReading("0x" + "02" * 20, -WAD, 910, 3),
+                   WinnerReading("0x" + "03" * 20, WAD, 100, 50), WinnerReading(bankrupt, 2 * WAD, 0, -9)],
+               1: [WinnerReading("0x" + "04" * 20, WAD, 300, -1)]}  # market 1: nobody in profit
+    acts = deleverage_actions(bankrupt, {0: 2 * WAD, 1: -WAD}, winners, shortfall=7)
+    assert [(a.kind, a.market, a.counterparties) for a in acts] == [
+        (DELEVERAGE, 0, ("0x" + "02" * 20, "0x" + "01" * 20))]  # shorts: highest entry bucket first
+    assert acts[0].call_args() == (bankrupt, 0, ["0x" + "02" * 20, "0x" + "01" * 20])
+    # no market has a winner left: one liquidate_bankrupt takes the exhausted rest
+    (last,) = deleverage_actions(bankrupt, {1: -WAD}, winners)
+    assert last.kind == LIQUIDATE_BANKRUPT and last.call_args() == (bankrupt,)
