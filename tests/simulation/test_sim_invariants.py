@@ -195,7 +195,7 @@ def test_conservation_allows_exactly_the_unsettled_profit_clawback_excess():
     assert "conservation" in checks(c.conservation(r))
 
 
-def settled(account, haircut, excess):
+def policy_settled(account, haircut, excess):
     return Event("Settled", {"account": account, "market": 0, "funding": 0, "haircut": haircut, "excess": excess},
                  "Clearinghouse")
 
@@ -209,7 +209,7 @@ def test_profit_clawback_checks():
     too_much = Event("ProfitClawedBack", {**event.args, "amount": 1_001})
     assert "profit_clawback.h_le_1" in checks(c.profit_clawback([too_much]))
     # a settled position is charged or clamped, never both
-    assert "profit_clawback.no_charge_without_profit" in checks(c.profit_clawback([settled(A, 5, 3)]))
+    assert "profit_clawback.no_charge_without_profit" in checks(c.profit_clawback([policy_settled(A, 5, 3)]))
 
 
 def test_profit_clawback_total_charged_is_residual_plus_excess():
@@ -218,15 +218,15 @@ def test_profit_clawback_total_charged_is_residual_plus_excess():
     c.profit_clawback([Event("ProfitClawedBack", {"market": 0, "long_side": False, "amount": 750,
                                                    "side_profit": 1_000, "index_x": 0, "index_y": 0})])
     # winners pay 750 + the losers' 100 excess (+1 rounding); the loser's excess goes to the vault
-    assert c.final([settled(A, 600, 0), settled(B, 251, 0), settled(C, 0, 100)]) == []
+    assert c.final([policy_settled(A, 600, 0), policy_settled(B, 251, 0), policy_settled(C, 0, 100)]) == []
     short = checker()
     short.policy = "profit_clawback"
     short.pc_residual = 750
-    assert "profit_clawback.total_charged" in checks(short.final([settled(A, 700, 0)]))  # below the residual
+    assert "profit_clawback.total_charged" in checks(short.final([policy_settled(A, 700, 0)]))  # below the residual
     over = checker()
     over.policy = "profit_clawback"
     over.pc_residual = 750
-    assert "profit_clawback.total_charged" in checks(over.final([settled(A, 900, 0)]))  # beyond residual + bound
+    assert "profit_clawback.total_charged" in checks(over.final([policy_settled(A, 900, 0)]))  # beyond residual + bound
 
 
 def deleveraged(counterparty, price, size=E18 // 2):
