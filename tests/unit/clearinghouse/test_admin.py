@@ -689,17 +689,31 @@ def test_withdraw_protocol_fees_cannot_exceed_protocol_fees(funded, protocol, ow
 # ---------------------------------------------------------------- fees are junior to bad debt
 
 
-def _bad_debt(protocol, owner, trader, maker, crash_price):
-    """1 % fees, no fee share for the (empty) vault; `trader` 10x long 1 BTC against `maker`,
-    the price crashes and `maker` takes the bankrupt long over, netting the book to zero:
-    nobody is left to haircut, so the deficit is bad debt. Returns the protocol fees held.
-    (Callers pass fresh accounts: `funded` deposits for trader and maker in this module.)"""
+@pytest.fixture(scope="module")
+def clawback_protocol(project, chain, owner):
+    """The profit_clawback deployable: the one policy that leaves a residual to bad debt when the
+    opposite side holds no net profit (pro_rata_size always has the bankrupt position's own
+    counterparty side to charge, sized on the book before the takeover)."""
+    from support.protocol import build_protocol
+
+    return build_protocol(project, chain, owner, loss_policy="profit_clawback")
+
+
+def _bad_debt(protocol, owner, trader, maker, other, short_price, crash_price):
+    """1 % fees, no fee share for the (empty) vault; `trader` 10x long 1 BTC against `maker` at
+    50,000; the price falls to `short_price`, where `maker` buys its short back from `other`
+    (now short 1 BTC there), then rises to `crash_price`, still below the trader's bankruptcy
+    price and above `other`'s entry: the only opposite position is at a loss, profit_clawback
+    charges nobody, so the deficit is bad debt. Returns the protocol fees held."""
     ch = protocol.clearinghouse
     ch.set_fees(0, 10**16, 10**16, sender=owner)
     ch.set_insurance_fee_share(0, sender=owner)
     fund(protocol, trader, 5_600 * 10**6)
     fund(protocol, maker, 100_000 * 10**6)
+    fund(protocol, other, 100_000 * 10**6)
     fill(protocol, trader, maker, -WAD, PRICE)  # maker sells 1 BTC to trader
+    protocol.set_price(short_price)
+    fill(protocol, other, maker, WAD, short_price * WAD)  # maker buys it back from other
     protocol.set_price(crash_price)
     ch.liquidate_bankrupt(trader, sender=maker)
     assert ch.bad_debt() > 0
@@ -711,12 +725,13 @@ def _gap(protocol, accounts):
     return protocol.token.balanceOf(ch) + ch.bad_debt() - ch.treasury() - sum(ch.equity(a) for a in accounts)
 
 
-def test_sweep_pays_bad_debt_from_protocol_fees_first(protocol, owner, staker, liquidator, other):
+def test_sweep_pays_bad_debt_from_protocol_fees_first(clawback_protocol, owner, staker, liquidator, other):
+    protocol = clawback_protocol
     ch = protocol.clearinghouse
-    held = _bad_debt(protocol, owner, staker, liquidator, 40_000)  # deficit 4,900: above the fees
+    held = _bad_debt(protocol, owner, staker, liquidator, other, 39_000, 40_000)  # deficit 4,900: above the fees
     bad = ch.bad_debt()
-    assert held == 2 * 500 * 10**6 and bad > held
-    gap = _gap(protocol, (staker, liquidator))
+    assert held == 2 * (500 + 390) * 10**6 and bad == 4_900 * 10**6
+    gap = _gap(protocol, (staker, liquidator, other))
     receipt = ch.sweep_fees(sender=other)
     logged = events(ch.BadDebtRepaid, receipt)
     assert len(logged) == 1
@@ -724,18 +739,19 @@ def test_sweep_pays_bad_debt_from_protocol_fees_first(protocol, owner, staker, l
     assert ch.bad_debt() == bad - held
     assert ch.protocol_fees() == 0
     # the identity balance + bad_debt - treasury - sum(equity) moves by nothing
-    assert _gap(protocol, (staker, liquidator)) == gap
+    assert _gap(protocol, (staker, liquidator, other)) == gap
     # while bad debt remains no protocol fee can leave
     with ape.reverts("clearing: exceeds protocol fees"):
         ch.withdraw_protocol_fees(owner, 1, sender=owner)
 
 
-def test_withdraw_protocol_fees_repays_bad_debt_first(protocol, owner, staker, liquidator):
+def test_withdraw_protocol_fees_repays_bad_debt_first(clawback_protocol, owner, staker, liquidator, other):
+    protocol = clawback_protocol
     ch = protocol.clearinghouse
-    held = _bad_debt(protocol, owner, staker, liquidator, 44_800)  # deficit 100: below the fees
+    held = _bad_debt(protocol, owner, staker, liquidator, other, 44_000, 44_800)  # deficit 100: below the fees
     bad = ch.bad_debt()
-    assert 0 < bad < held
-    gap = _gap(protocol, (staker, liquidator))
+    assert bad == 100 * 10**6 and bad < held
+    gap = _gap(protocol, (staker, liquidator, other))
     # without a sweep the withdrawal itself pays the bad debt first
     with ape.reverts("clearing: exceeds protocol fees"):
         ch.withdraw_protocol_fees(owner, held - bad + 1, sender=owner)
@@ -745,7 +761,7 @@ def test_withdraw_protocol_fees_repays_bad_debt_first(protocol, owner, staker, l
     assert ch.bad_debt() == 0
     assert ch.protocol_fees() == 0
     assert protocol.token.balanceOf(owner) == balance + held - bad
-    assert _gap(protocol, (staker, liquidator)) == gap
+    assert _gap(protocol, (staker, liquidator, other)) == gap
 
 
 # ---------------------------------------------------------------- parameter changes act forward

@@ -132,14 +132,16 @@ def test_vault_covers_the_deficit_and_pays_the_keeper(book, trader, maker, liqui
     assert 0 <= conservation_gap(book, [trader, maker, liquidator]) <= 3
 
 
-def test_bankruptcy_sweeps_pending_vault_revenue_first(book, trader, liquidator, stake):
+def test_bankruptcy_sweeps_pending_vault_revenue_first(book, trader, maker, liquidator, stake):
     """The trading fees' vault share (50 %) is the vault's money: it is swept before cover,
     so the per-event cap is computed on the assets including it."""
     ch, vault = book.clearinghouse, book.vault
-    stake(tokens(1_000))
-    opening = notional(WAD, P0)
-    fees = fee(opening, TAKER_FEE) + fee(opening, MAKER_FEE)
-    assert ch.treasury() == fees
+    stake(tokens(1_000))  # a vault deposit sweeps the fees before it first: they are earlier stakers'
+    book.fill(liquidator, maker, -(WAD // 10), P0)  # a later fill: its fees wait in treasury()
+    later = notional(WAD // 10, P0)
+    fees = fee(later, TAKER_FEE) + fee(later, MAKER_FEE)
+    protocol_before = ch.protocol_fees()
+    assert ch.treasury() == protocol_before + fees
     to_vault = fees * INSURANCE_FEE_SHARE // WAD
     assets = vault.totalAssets() + to_vault
     set_price(book, P_BANK)
@@ -147,7 +149,7 @@ def test_bankruptcy_sweeps_pending_vault_revenue_first(book, trader, liquidator,
     receipt = ch.liquidate_bankrupt(trader, sender=liquidator)
     log = bankruptcy_log(ch, receipt)
     assert log.insurance_paid == vault_cover(assets, deficit + KEEPER_REWARD) == assets * MAX_COVER_RATIO // WAD
-    assert ch.protocol_fees() == fees - to_vault == ch.treasury()
+    assert ch.protocol_fees() == protocol_before + fees - to_vault == ch.treasury()
     assert vault.totalAssets() == assets - log.insurance_paid
 
 
