@@ -128,9 +128,9 @@ def cli(scaling):
     print(f"\n{'operation':<{width}}  " + "  ".join(f"{p:>15}" for p in POLICIES) + f"  {'target':>9}  ok")
     for name in names:
         target = TARGETS.get(name)
-        gases = [columns[p].get(name, 0) for p in POLICIES]
-        mark = "" if target is None else ("yes" if all(g < target for g in gases) else "NO")
-        print(f"{name:<{width}}  " + "  ".join(f"{g:>15,}" for g in gases)
+        gases = [columns[p].get(name) for p in POLICIES]
+        mark = "" if target is None else ("yes" if all(g < target for g in gases if g is not None) else "NO")
+        print(f"{name:<{width}}  " + "  ".join(f"{'-' if g is None else f'{g:,}':>15}" for g in gases)
               + f"  {'' if target is None else f'{target:,}':>9}  {mark}")
     print(f"\n{'deployable':<30}  {'runtime bytes':>13}  {'EIP-170 headroom':>16}")
     for name, size in code_sizes():
