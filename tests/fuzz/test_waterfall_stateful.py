@@ -360,7 +360,10 @@ class WaterfallMachine(RuleBasedStateMachine):
         its request (which must revert before the cooldown is over); or anyone sweeps fees."""
         vault, now = self.model.vault, self.now()
         if kind == "stake":
-            assert self.h.stake(self.stakers[who], amount)[0].ok
+            # the harness checks the contract against the model; a tiny deposit into a vault
+            # whose revenue arrived with no shares outstanding mints nothing and must revert
+            tx, _ = self.h.stake(self.stakers[who], amount)
+            assert tx.ok or tx.reason == "deposit: zero shares", tx.reason
         elif kind == "request":
             unlocked = {s: vault.balance(s) for s in self.stakers}  # requested shares sit in the vault
             owners = [s for s in self.stakers if unlocked[s] > 0]
