@@ -75,6 +75,7 @@ exports: (
     clearing.account_summary,
     clearing.open_interest,
     clearing.treasury,
+    clearing.pending_vault_revenue,
     clearing.index_price,
     clearing.funding_index,
     clearing.funding_premium,

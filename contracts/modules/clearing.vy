@@ -575,6 +575,24 @@ def treasury() -> uint256:
 
 @external
 @view
+def pending_vault_revenue() -> uint256:
+    """
+    @notice What the next sweep (`sweep_fees`, or the one a vault deposit/mint/request
+            triggers) would send the insurance vault now: its pending penalties and
+            remainders plus its share of the unswept fees at the current insurance share,
+            rounded down exactly as `_split_fees` rounds. Bad-debt repayment takes only the
+            protocol's part of the fees, so it does not reduce this. 0 while no vault is
+            wired (nothing can be swept).
+    @return Collateral base units.
+    """
+    if self.insurance_vault == empty(address):
+        return 0
+    # the vault's share of fees rounds down, as in `_split_fees`
+    return self._vault_pending + self._fees_unswept * registry.insurance_fee_share // WAD
+
+
+@external
+@view
 def index_price(market: uint256) -> uint256:
     """
     @notice The market's oracle price (1e18 = one collateral token per base unit). Reverts
