@@ -150,6 +150,44 @@ def withdraw(amount: uint256):
 
 @external
 @reentrant
+def set_margins(market: uint256, imr: uint256, mmr: uint256):
+    """
+    @notice Set a market's margin ratios (owner; see clearing.set_margins: a raise of mmr acts
+            forward in bounded steps). Runs on the engine, which keeps this deployable below
+            EIP-170.
+    @param market The market id.
+    @param imr Initial margin ratio (1e18 = 100 %).
+    @param mmr Maintenance margin ratio (1e18 = 100 %).
+    """
+    engine_link._delegate()
+
+
+@external
+@reentrant
+def set_funding_params(market: uint256, funding_period: uint256, max_funding_premium: uint256):
+    """
+    @notice Set a market's funding period and premium cap (owner; funding accrues under the old
+            ones first, see clearing.set_funding_params). Runs on the engine.
+    @param market The market id.
+    @param funding_period Seconds per funding period.
+    @param max_funding_premium Premium cap per period (1e18 = 100 %).
+    """
+    engine_link._delegate()
+
+
+@external
+@reentrant
+def set_insurance_fee_share(share: uint256):
+    """
+    @notice Set the vault's share of trading fees (owner; fees earned so far are split under
+            the old share first, see clearing.set_insurance_fee_share). Runs on the engine.
+    @param share 1e18 = 100 %.
+    """
+    engine_link._delegate()
+
+
+@external
+@reentrant
 def liquidate(account: address, market: uint256, size: uint256):
     """
     @notice Take over `size` of a liquidatable (not bankrupt) account's position in `market`
