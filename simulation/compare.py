@@ -186,13 +186,10 @@ def run_compare(scenario_ref: str, sc: Any, policies: Sequence[str], seeds: Sequ
 # -- command line ---------------------------------------------------------------------------------
 
 def _count(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if v < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {v}")
-    return v
+    """A positive integer argument (the CLI's own parser, written once in cli.py)."""
+    from .cli import _count as count  # noqa: PLC0415 - cli imports this module when it builds its parser
+
+    return count(text)
 
 
 def add_compare_parser(sub: Any) -> argparse.ArgumentParser:
