@@ -38,6 +38,8 @@ class MetricsRecorder:
         ins = sum(e.args["insurance_paid"] for e in bk)
         soc = sum(e.args["socialized"] for e in bk)
         deficit = sum(e.args["deficit"] for e in bk)
+        traded = sum(abs(e.args["maker_size"]) / WAD * e.args["price"] / WAD for e in events
+                     if e.name == "Trade" and e.contract == "Clearinghouse")
         self.cum_insurance += ins
         self.cum_socialized += soc
         self.cum_deficit += deficit
@@ -64,6 +66,7 @@ class MetricsRecorder:
             "socialized_loss_cum": _tok(self.cum_socialized, d),
             "bad_debt": _tok(r.bad_debt, d),
             "deficit_cum": _tok(self.cum_deficit, d),
+            "traded_notional": round(traded, 2),
             "liquidations": len(liq),
             "bankruptcies": len(bk),
             "accounts_below_maintenance": below,
