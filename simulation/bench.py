@@ -376,6 +376,7 @@ def scale_point(traders: int, blocks: int, scenario: str = "default", seed: int 
     tm.wrap(chain, "call_many", "reads")
     tm.wrap(eng, "read", "read decode")
     tm.wrap(eng, "read_max_liquidatable", "read decode")
+    tm.wrap(eng, "touched", "read decode")
     tm.wrap(eng.checker, "check", "invariants")
     tm.wrap(eng, "_collect_events", "events")
     c0, t0 = time.process_time(), time.perf_counter()
