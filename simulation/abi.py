@@ -99,6 +99,9 @@ class FunctionSpec:
         object.__setattr__(self, "_enc", [_word_encoder(t) for t in fin] if fin is not None else None)
         object.__setattr__(self, "_dec", [_word_decoder(t) for t in fout] if fout is not None else None)
         object.__setattr__(self, "_tuple_out", len(self.outputs) == 1 and self.outputs[0].startswith("("))
+        # all outputs integers (the views read every block): int.from_bytes per word, nothing else
+        ints = fout is not None and bool(fout) and all(t.startswith(("uint", "int")) for t in fout)
+        object.__setattr__(self, "_signed", tuple(t.startswith("int") for t in fout) if ints else None)
 
     def encode(self, *args: Any) -> bytes:
         """Calldata for a call with `args`."""
@@ -112,6 +115,12 @@ class FunctionSpec:
         """Decode return data: a single value, or a tuple for several outputs (or one struct)."""
         if not self.outputs:
             return None
+        signed = self._signed
+        if signed is not None and len(data) >= 32 * len(signed):
+            if len(signed) == 1 and not self._tuple_out:
+                return int.from_bytes(data[:32], "big", signed=signed[0])
+            return tuple([int.from_bytes(data[i: i + 32], "big", signed=s)
+                          for i, s in zip(range(0, 32 * len(signed), 32), signed)])
         dec = self._dec
         if dec is not None and len(data) >= 32 * len(dec):
             vals = tuple(d(data[32 * i: 32 * i + 32]) for i, d in enumerate(dec))
@@ -226,6 +235,24 @@ class ContractType:
 
 class Artifacts:
     """The contract types of ape's manifest (.build/__local__.json), loaded once."""
+
+    _loaded: dict[tuple[str, int, int], "Artifacts"] = {}
+
+    @classmethod
+    def cached(cls, manifest: Path | None = None) -> "Artifacts":
+        """This process's Artifacts of `manifest` (default: the build's), parsed once per version
+        of the file (path, size, mtime): a sweep worker reads the build once, not once per run.
+        Callers only read them (ABI entries and bytecode)."""
+        path = Path(manifest) if manifest else build_manifest()
+        try:
+            st = path.stat()
+        except OSError:
+            return cls(path)  # raises the ArtifactError
+        key = (str(path.resolve()), st.st_size, st.st_mtime_ns)
+        art = cls._loaded.get(key)
+        if art is None:
+            art = cls._loaded[key] = cls(path)
+        return art
 
     def __init__(self, manifest: Path | None = None):
         self.path = Path(manifest) if manifest else build_manifest()

@@ -96,6 +96,9 @@ class Chain(abc.ABC):
 
     kind: str = "abstract"
     chain_id: int = 31337
+    mined: int = 0           # blocks this object has mined (send_block calls)
+    private: bool = False    # nothing but this object sends transactions to the chain
+
 
     @abc.abstractmethod
     def send_block(self, txs: Sequence[Tx], timestamp: int | None = None) -> list[TxResult]:
@@ -142,6 +145,7 @@ class RpcChain(Chain):
         """`owned`: the node is ours alone (our own anvil), nothing to restore on close."""
         self.url = url
         self.owned = owned
+        self.private = owned  # our own anvil: no one else sends to it
         self.rpc = RpcClient(url, timeout=timeout)
         self.chain_id = int(self.rpc.call("eth_chainId"), 16)  # raises ChainUnreachable
         self._nonces: dict[str, int] = {}
@@ -189,6 +193,7 @@ class RpcChain(Chain):
         hashes = self.rpc.batch(reqs)
         rejected = [i for i, h in enumerate(hashes) if isinstance(h, RpcError)]
         self.rpc.call("evm_mine", [timestamp] if timestamp is not None else [])
+        self.mined += 1
         if rejected:  # a rejected tx leaves a nonce gap: resync and clear the pool
             self.rpc.call("anvil_dropAllTransactions")
             for i in rejected:
@@ -276,6 +281,7 @@ class RpcChain(Chain):
         if not self.rpc.call("evm_revert", [hex(snapshot_id)]):
             raise KeyError(f"no such snapshot {snapshot_id} (already reverted?)")
         self._nonces.clear()  # nonces went back with the state
+        self.mined += 1       # the state moved: nothing read before carries over
 
     def close(self) -> None:
         """Hand a node attached by URL back with automine on, as we found it."""
@@ -298,7 +304,7 @@ class ChainBackend:
     def __init__(self, chain: Chain, artifacts: Artifacts | None = None, sender: str | None = None,
                  block_time: int = 1):
         self.chain = chain
-        self.artifacts = artifacts or Artifacts()
+        self.artifacts = artifacts or Artifacts.cached()
         self.sender = sender or chain.default_sender
         self.block_time = block_time
 

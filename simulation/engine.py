@@ -135,7 +135,7 @@ class Engine:
         self.seed = scenario.seed if seed is None else seed
         self.blocks = min(blocks or scenario.effective_blocks(), scenario.effective_blocks()) \
             if scenario.prices.model == "historical" else (blocks or scenario.blocks)
-        self.artifacts = artifacts or Artifacts()
+        self.artifacts = artifacts or Artifacts.cached()
         self.rng = np.random.default_rng([self.seed, 0xE1])
         self.decimals = scenario.protocol.collateral_decimals
         self.paths = scenario.with_overrides({"blocks": self.blocks}).price_paths(self.seed) \
@@ -153,6 +153,8 @@ class Engine:
         self.share_addrs: list[str] = []
         self.index_history: list[np.ndarray] = []
         self.readings: Readings | None = None
+        self._read_mined = -1                # chain.mined when `readings` was read
+        self.read_counts = [0, 0, 0]         # account readings carried / summary only / read in full
         self.max_liq: dict[tuple[str, int], int] = {}
         self.block = 0
         self.t0 = 0
@@ -294,9 +296,11 @@ class Engine:
 
     # ------------------------------------------------------------------------------------------
     # reads
+    verify_carry = False  # tests: also read every account each block and fail if a carried value differs
+
     def read_calls(self) -> list[tuple[str, bytes]]:
-        """The block's reads (cached until the account set changes)."""
-        key = (len(self.accounts), len(self.wallet_addrs), len(self.share_addrs))
+        """The block's reads of everything but the accounts (cached until the address sets change)."""
+        key = (len(self.wallet_addrs), len(self.share_addrs))
         if getattr(self, "_calls_key", None) == key:
             return self._calls
         self._calls_key = key
@@ -307,9 +311,6 @@ class Engine:
         p = self.p
         M = len(self.sc.markets)
         calls = []
-        for a in self.accounts:
-            calls.append((p.ch, p.f_summary.encode(a)))
-            calls += [(p.ch, p.f_pos.encode(a, m)) for m in range(M)]
         for m in range(M):
             calls += [(p.ch, p.f_oi.encode(m)), (p.ch, p.f_index.encode(m)), (p.ch, p.f_soc.encode(m))]
         calls += [(p.ch, p.f_treasury.encode()), (p.ch, p.f_bad.encode()), (p.token, p.f_bal.encode(p.ch)),
@@ -321,19 +322,95 @@ class Engine:
         calls.append((p.vault, p.f_v_open_losses.encode()))
         return calls
 
-    def read(self, block: int, ts: int) -> Readings:
+    def _account_calls(self, a: str) -> tuple[tuple[str, bytes], list[tuple[str, bytes]]]:
+        """`account_summary(a)` and the `position_size(a, m)` per market (encoded once per account)."""
+        cache = self.__dict__.setdefault("_acct_calls", {})
+        c = cache.get(a)
+        if c is None:
+            p = self.p
+            c = cache[a] = ((p.ch, p.f_summary.encode(a)),
+                            [(p.ch, p.f_pos.encode(a, m)) for m in range(len(self.sc.markets))])
+        return c
+
+    def touched(self, results: Sequence[TxResult]) -> set[str]:
+        """The accounts a block's transactions name anywhere: as sender, in any 32-byte word of the
+        calldata (an argument, or the account of a signed order), or in any word of any log's
+        topics or data, whichever contract emitted it. An account's collateral and positions change
+        only in a transaction that one of these names (it sends it, signs an order in it, is its
+        argument, or an event names it: trades, liquidations, takeovers, ADL fills, settlements,
+        deposits and withdrawals all do), so an account outside this set kept them."""
+        raw = self.__dict__.setdefault("_acct_raw", {})
+        if len(raw) != len(self.accounts):
+            raw.update((bytes.fromhex(a[2:]), a) for a in self.accounts)
+        z = bytes(12)
+        out: set[str] = set()
+        for r in results:
+            t = r.tx
+            out.add(t.sender)
+            d = t.data
+            for i in range(4, len(d) - 31, 32):
+                if d[i: i + 12] == z and (a := raw.get(d[i + 12: i + 32])):
+                    out.add(a)
+            for lg in r.logs:
+                for tp in lg.topics[1:]:
+                    if tp[:12] == z and (a := raw.get(bytes(tp[12:32]))):
+                        out.add(a)
+                d = lg.data
+                for i in range(0, len(d) - 31, 32):
+                    if d[i: i + 12] == z and (a := raw.get(d[i + 12: i + 32])):
+                        out.add(a)
+        return out
+
+    def read(self, block: int, ts: int, touched: set[str] | None = None) -> Readings:
+        """Everything after a block. `touched` (from `touched`, for the block just mined on top of
+        the last reading; None: read every account in full) lets an account's values carry over
+        where they cannot have changed: an account not in it keeps its position sizes, and one
+        that also held no position keeps its whole summary (without positions, equity is its
+        collateral and nothing else moves it: no price, funding or loss-policy charge). Accounts
+        with positions have their summary read every block (equity moves with every price tick)."""
         p = self.p
         M = len(self.sc.markets)
-        out = self.chain.call_many(self.read_calls())
+        prev = self.readings.accounts if touched is not None and self.readings is not None else None
+        calls: list[tuple[str, bytes]] = []
+        plan: list[tuple[str, int, Any]] = []  # (account, 0 carried / 1 summary / 2 summary + positions, prev)
+        for a in self.accounts:
+            pa = prev.get(a) if prev is not None else None
+            summ, pos = self._account_calls(a)
+            if pa is None or a in touched or a == p.ch:  # the backstop book: always read in full
+                calls.append(summ)
+                calls += pos
+                plan.append((a, 2, pa))
+            elif any(pa.positions):
+                calls.append(summ)
+                plan.append((a, 1, pa))
+            else:
+                plan.append((a, 0, pa))
+        n_acct = len(calls)
+        out = self.chain.call_many(calls + self.read_calls())
         for o in out:
             if isinstance(o, CallError):
                 raise SimulationError(f"a view reverted at block {block}: {o.reason}")
-        it = iter(out)
+        fb = int.from_bytes
         accounts = {}
-        for a in self.accounts:
-            c, e, im, mm = p.f_summary.decode(next(it))
-            pos = tuple(p.f_pos.decode(next(it)) for _ in range(M))
+        i = 0
+        counts = self.read_counts
+        for a, mode, pa in plan:
+            counts[mode] += 1
+            if mode == 0:
+                accounts[a] = pa
+                continue
+            d = out[i]
+            c, e, im, mm = (fb(d[0:32], "big", signed=True), fb(d[32:64], "big", signed=True),
+                            fb(d[64:96], "big"), fb(d[96:128], "big"))
+            if mode == 2:
+                pos = tuple(fb(out[i + 1 + m][:32], "big", signed=True) for m in range(M))
+                i += 1 + M
+            else:
+                pos = pa.positions
+                i += 1
             accounts[a] = AccountReading(c, e, im, mm, pos)
+        assert i == n_acct
+        it = iter(out[n_acct:])
         oi, idx, soc = [], [], []
         for _ in range(M):
             oi.append(p.f_oi.decode(next(it)))
@@ -346,7 +423,16 @@ class Engine:
         shares = {a: p.f_v_bal.decode(next(it)) for a in self.share_addrs}
         requests = {a: _request(p.f_v_reqview.decode(next(it))) for a in self.share_addrs}
         open_losses = p.f_v_open_losses.decode(next(it))
+        if self.verify_carry and touched is not None:
+            counts = list(self.read_counts)
+            full = self.read(block, ts)
+            self.read_counts[:] = counts  # (the check's own reads are not counted)
+            if full.accounts != accounts:
+                bad_acct = next(a for a in full.accounts if full.accounts[a] != accounts.get(a))
+                raise SimulationError(f"carried reading of {bad_acct} at block {block} is stale: "
+                                      f"{accounts.get(bad_acct)} != {full.accounts[bad_acct]}")
         flagged = self.read_flagged(accounts, open_losses)
+        self._read_mined = self.chain.mined
         return Readings(block, ts, chb, treasury, bad, tuple(oi), tuple(idx), tuple(soc), accounts, va, vs, vb,
                         c2a / 10**self.decimals, wallets, shares, requests, open_losses, flagged)
 
@@ -472,7 +558,11 @@ class Engine:
                         tx.meta = (a, it)
                         txs.append(tx)
         notes = [Event(kind, data, agent=name) for name, kind, data in ctx.notes]
+        mark = self.chain.mined
         results = self.chain.send_block(txs, ts)
+        # values carry over only onto the block just mined on the last reading, on a chain no one else uses
+        touched = (self.touched(results) if self.chain.private and self._read_mined == mark
+                   and self.chain.mined == mark + 1 else None)
         sent = reverted = 0
         reasons: dict[str, int] = {}
         flags = BlockFlags()
@@ -499,7 +589,7 @@ class Engine:
                            if e.name == "Trade" and e.contract == "Clearinghouse")
         self.block = b
         prev = self.readings
-        cur = self.read(b, ts)
+        cur = self.read(b, ts, touched)
         self.readings = cur
         self.index_history.append(np.array(cur.index_prices, dtype=float) / WAD)
         if len(self.index_history) > 256:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Sequence
 
 from .abi import decode_revert
@@ -39,7 +40,11 @@ def _rlp_bytes(b: bytes) -> bytes:
 
 
 def _rlp_int(i: int) -> bytes:
-    return _rlp_bytes(i.to_bytes((i.bit_length() + 7) // 8, "big") if i else b"")
+    if i == 0:
+        return b"\x80"
+    if i < 0x80:
+        return bytes((i,))
+    return _rlp_bytes(i.to_bytes((i.bit_length() + 7) // 8, "big"))
 
 
 def _rlp_list(items: Sequence[bytes]) -> bytes:
@@ -50,14 +55,25 @@ def _rlp_list(items: Sequence[bytes]) -> bytes:
     return bytes([0xF7 + len(n)]) + n + body
 
 
+@lru_cache(maxsize=65536)
+def _raw_address(address: str) -> bytes:
+    return bytes.fromhex(address[2:])
+
+
+@lru_cache(maxsize=64)
+def _rlp_vrs(chain_id: int) -> bytes:
+    """v = 2 * chain_id + 35, r = s = 0, RLP-encoded."""
+    return _rlp_int(2 * chain_id + 35) + b"\x80\x80"
+
+
 def anvil_tx_hash(chain_id: int, sender: str, nonce: int, gas: int, to: str | None, value: int,
                   data: bytes, gas_price: int = 0) -> str:
     """The hash anvil gives an impersonated legacy (EIP-155) transaction: keccak of its RLP with
     v = 2 * chain_id + 35, r = s = 0, followed by the sender's 20 bytes."""
     enc = _rlp_list([_rlp_int(nonce), _rlp_int(gas_price), _rlp_int(gas),
-                     _rlp_bytes(bytes.fromhex(to[2:]) if to else b""), _rlp_int(value), _rlp_bytes(data),
-                     _rlp_int(2 * chain_id + 35), _rlp_int(0), _rlp_int(0)])
-    return "0x" + _keccak(enc + bytes.fromhex(sender[2:])).hex()
+                     b"\x94" + _raw_address(to) if to else b"\x80", _rlp_int(value), _rlp_bytes(data),
+                     _rlp_vrs(chain_id)])
+    return "0x" + _keccak(enc + _raw_address(sender)).hex()
 
 
 def _assemble(prog: Sequence[Any]) -> bytes:
@@ -139,6 +155,7 @@ class RevmChain(Chain):
     """revm in process (pyrevm). `kind` "revm"."""
 
     kind = "revm"
+    private = True  # in process: nothing else sends to it
 
     def __init__(self, chain_id: int = 31337, gas_limit: int = 1_000_000_000, spec: str = "CANCUN"):
         from pyrevm import EVM, BlockEnv, CfgEnv, Env
@@ -185,48 +202,50 @@ class RevmChain(Chain):
     # -- hot path -----------------------------------------------------------------------------
     def send_block(self, txs: Sequence[Tx], timestamp: int | None = None) -> list[TxResult]:
         self.number += 1
+        self.mined += 1
         self.timestamp = timestamp if timestamp is not None else self.timestamp + 1
         evm = self.evm
         evm.set_block_env(self._block_env())
+        call, reset = evm.message_call, evm.reset_transient_storage
+        nonces = self._nonces
+        new = object.__new__
         results: list[TxResult] = []
         cid = self.chain_id
         for t in txs:
-            n = self._nonce(t.sender)
+            sender = t.sender
+            n = nonces.get(sender)
+            if n is None:
+                n = self._nonce(sender)
+            address = None
             try:
                 if t.to is None:
-                    self._sync_nonce(t.sender, n)
-                    addr = evm.deploy(t.sender, t.data, value=t.value or None, gas=t.gas)
-                    r = evm.result  # (each access converts the whole result)
-                    res = _Result(t, "", True, r.gas_used, self._logs(r.logs),
-                                  contract_address=to_checksum_address(addr))
+                    self._sync_nonce(sender, n)
+                    address = to_checksum_address(evm.deploy(sender, t.data, value=t.value or None, gas=t.gas))
                 else:
-                    evm.message_call(t.sender, t.to, t.data, value=t.value or None, gas=t.gas)
-                    r = evm.result
-                    res = _Result(t, "", True, r.gas_used, self._logs(r.logs))
+                    call(sender, t.to, t.data, t.value or None, t.gas)
+                r = evm.result  # (each access converts the whole result)
+                ok, gas_used, reason = True, r.gas_used, None
+                logs = [Log(to_checksum_address(lg.address), *lg.data) for lg in r.logs]
             except RuntimeError as exc:
                 msg = str(exc)
+                ok, logs = False, []
                 m = _REVERT.search(msg)
                 if m:
-                    res = _Result(t, "", False, int(m.group(1)), reason=decode_revert(m.group(2)))
+                    gas_used, reason = int(m.group(1)), decode_revert(m.group(2))
                 else:
                     m = _HALT.search(msg)
                     if not m:  # invalid before execution: never mined, the nonce is not used
                         results.append(TxResult(t, "", False, reason=f"rejected: {msg}"))
                         continue
-                    res = _Result(t, "", False, int(m.group(2)), reason=f"halted: {m.group(1)}")
-            res.__dict__["_hash_args"] = (cid, t.sender, n, t.gas, t.to, t.value, t.data)
-            evm.reset_transient_storage()  # EIP-1153: transient storage lives for one transaction
-            self._nonces[t.sender] = n + 1
+                    gas_used, reason = int(m.group(2)), f"halted: {m.group(1)}"
+            # a _Result without running the dataclass __init__ (this loop is the chain's hot path)
+            res = new(_Result)
+            res.__dict__ = {"tx": t, "ok": ok, "gas_used": gas_used, "logs": logs, "reason": reason,
+                            "contract_address": address, "_hash_args": (cid, sender, n, t.gas, t.to, t.value, t.data)}
+            reset()  # EIP-1153: transient storage lives for one transaction
+            nonces[sender] = n + 1
             results.append(res)
         return results
-
-    @staticmethod
-    def _logs(logs) -> list[Log]:
-        out = []
-        for lg in logs:
-            topics, data = lg.data
-            out.append(Log(to_checksum_address(lg.address), list(topics), bytes(data)))
-        return out
 
     def call_many(self, calls: Sequence[tuple[str, bytes]]) -> list[bytes | CallError]:
         """All calls in one EVM execution (the multicall above), each a STATICCALL from it."""
@@ -285,5 +304,6 @@ class RevmChain(Chain):
         for sid in [s for s in self._snaps if s >= snapshot_id]:
             del self._snaps[sid]
         self.number, self.timestamp, self._nonces = snap.number, snap.timestamp, dict(snap.nonces)
+        self.mined += 1  # the state moved: nothing read before carries over
         self.evm.set_block_env(self._block_env())
         self.evm.reset_transient_storage()
