@@ -335,6 +335,50 @@ def deleverage_actions(account: str, positions: Mapping[int, int],
     return out
 
 
+def plan_deleverages(resolutions: Iterable[tuple[str, Mapping[int, int], int]],
+                     winners: Mapping[int, Iterable[WinnerReading]], limit: int = 16) -> list:
+    """`deleverage_actions` for several resolutions sent one after another in one block, from
+    one set of readings: each call's winners are taken off the book as the contract will fill
+    them (in list order, each for what the bankrupt position still needs, at most its whole
+    size), so a later call never names a winner an earlier call closed; the contract reverts the
+    whole call on a named position that is gone ("deleverage: not an opposite position"), and
+    with the same readings every call after the first would name the same closed winners. A
+    winner left partly open keeps its place (a pro-rata reduction keeps its bucket).
+    `resolutions`: (account, {market: size}, shortfall) in sending order."""
+    book = {m: list(ws) for m, ws in winners.items()}
+    out = []
+    for account, positions, shortfall in resolutions:
+        acts = deleverage_actions(account, positions, book, shortfall, limit)
+        for act in acts:
+            if act.kind == DELEVERAGE:
+                book[act.market] = _after_fills(book[act.market], act.counterparties, abs(int(positions[act.market])))
+        out += acts
+    return out
+
+
+def _after_fills(winners: list, named: Iterable[str], need: int) -> list:
+    """The winners of one market after a `deleverage` that closes `need` of a bankrupt position
+    against `named` in order (by size: each fill is what is still needed, at most the winner's
+    size; its profit shrinks pro rata)."""
+    left: dict[str, int] = {}
+    by_account = {w.account: w for w in winners}
+    for a in named:
+        if need <= 0:
+            break
+        take = min(need, abs(by_account[a].size))
+        need -= take
+        left[a] = abs(by_account[a].size) - take
+    out = []
+    for w in winners:
+        if w.account not in left:
+            out.append(w)
+        elif left[w.account] > 0:
+            rest = left[w.account]
+            out.append(WinnerReading(w.account, rest if w.size > 0 else -rest, w.bucket,
+                                     w.profit * rest // abs(w.size)))
+    return out
+
+
 def plan_liquidations(accounts, markets, keeper=None, **kwargs) -> list:
     """`plan(...)` without the skipped list: the ordered actions only."""
     return plan(accounts, markets, keeper, **kwargs).actions
@@ -342,7 +386,7 @@ def plan_liquidations(accounts, markets, keeper=None, **kwargs) -> list:
 
 __all__ = [
     "WAD", "LIQUIDATE", "LIQUIDATE_BANKRUPT", "DELEVERAGE", "WinnerReading", "adl_counterparties",
-    "deleverage_actions",
+    "deleverage_actions", "plan_deleverages",
     "MarketReading", "AccountReading", "KeeperState",
     "Action", "Skipped", "Plan", "plan", "plan_liquidations", "notional", "margin_for",
     "takeover_margin_delta", "max_takeover_size",
