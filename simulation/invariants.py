@@ -75,6 +75,14 @@ class BlockFlags:
     donated_to_vault: bool = False
 
 
+def adl_bucket_of(price: int) -> int:
+    """The ADL ranking bucket of a 1e18-scaled price (contracts/modules/adl.vy `_bucket_of`: a
+    float with a 7-bit mantissa, 1 + 128 * msb + the next 7 bits)."""
+    m = max(price.bit_length() - 1, 0)
+    mantissa = (price >> (m - 7)) & 127 if m >= 7 else (price << (7 - m)) & 127
+    return 1 + (m << 7) + mantissa
+
+
 class InvariantChecker:
     """Checks one block at a time; keeps only what it needs across blocks."""
 
@@ -209,6 +217,41 @@ class InvariantChecker:
                     break
         return out
 
+    def adl_bad_debt(self, cur: Readings, prev: Readings | None, takeovers: Sequence[dict], bad: int,
+                     who: str) -> list[Violation]:
+        """`waterfall.bad_debt_only_when_nobody_can_pay` under adl. ADL's winners are opposite
+        positions in profit, and an account's deficit goes to bad debt only for what the keeper
+        took at the oracle price once its market's winners were exhausted: no ranked opposite
+        position at least two buckets (>= one bucket width, 0.39-0.78 %) beyond the oracle
+        price's bucket, the contract's rule (adl._is_exhausted). Opposite size as such proves
+        nothing: shorts opened after a crash, or winners re-based at the oracle once a fill spent
+        their profit, hold size without profit. So a violation is a takeover (BankruptcyTakeover
+        of the resolution's last transaction) while some account not under resolution held an
+        opposite position the contract would have accepted: ranked at least two buckets beyond
+        the takeover price with a profit at the last read (`adl_prev_rank`) and unchanged since
+        (neither filled nor closed this block)."""
+        out = []
+        if prev is None:
+            return out
+        for t in takeovers:
+            m = t["market"]
+            long_side = t["size"] < 0  # the winners' side
+            at = adl_bucket_of(t["price"])
+            for (y, my), (bucket, profit) in self.adl_prev_rank.items():
+                if my != m or y == t["account"] or bucket == 0 or profit <= 0:
+                    continue
+                beyond = bucket + 1 < at if long_side else bucket > at + 1
+                yb, yc = prev.accounts.get(y), cur.accounts.get(y)
+                if not beyond or yb is None or yc is None or yb.positions[m] != yc.positions[m] \
+                        or yc.positions[m] == 0 or (yc.positions[m] > 0) != long_side:
+                    continue
+                out.append(Violation("waterfall.bad_debt_only_when_nobody_can_pay",
+                                     f"bad_debt only when market {m} has no winner ADL would accept",
+                                     f"bad_debt {bad} while {y} (bucket {bucket}, price bucket {at}, profit {profit}) "
+                                     f"held {yc.positions[m]}", who))
+                break
+        return out
+
     def conservation(self, r: Readings) -> list[Violation]:
         """balanceOf(ch) + bad_debt - treasury - sum(equity) - Σ policy_excess in [0, dust] (the
         profit_clawback excess of clamped positions is owed to the vault until they settle)."""
@@ -311,7 +354,9 @@ class InvariantChecker:
                             out.append(Violation("waterfall.order",
                                                  f"the vault pays its limit ({min(limit, d)}) before any haircut",
                                                  f"paid {cover['paid']} then socialized {soc}, bad debt {bad}", who))
-            if bad > 0:
+            if bad > 0 and self.policy == "adl":
+                out += self.adl_bad_debt(cur, prev, takeovers.get(a.get("tx"), []), bad, who)
+            elif bad > 0:
                 for t in takeovers.get(a.get("tx"), []):
                     if t.get("loss", 0) > 0 and t["market"] < len(cur.open_interest):
                         m = t["market"]
