@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
+from .liquidation_policy import adl_bucket_of
 from .scenario import InvariantConfig
 
 WAD = 10**18
@@ -73,14 +74,6 @@ class BlockFlags:
     """Facts about the block the engine knows (not read from the chain)."""
 
     donated_to_vault: bool = False
-
-
-def adl_bucket_of(price: int) -> int:
-    """The ADL ranking bucket of a 1e18-scaled price (contracts/modules/adl.vy `_bucket_of`: a
-    float with a 7-bit mantissa, 1 + 128 * msb + the next 7 bits)."""
-    m = max(price.bit_length() - 1, 0)
-    mantissa = (price >> (m - 7)) & 127 if m >= 7 else (price << (7 - m)) & 127
-    return 1 + (m << 7) + mantissa
 
 
 class InvariantChecker:

@@ -335,6 +335,24 @@ def deleverage_actions(account: str, positions: Mapping[int, int],
     return out
 
 
+def adl_bucket_of(price: int) -> int:
+    """The ADL ranking bucket of a 1e18-scaled price (contracts/modules/adl.vy `_bucket_of`: a
+    float with a 7-bit mantissa, 1 + 128 * msb + the next 7 bits)."""
+    m = max(price.bit_length() - 1, 0)
+    mantissa = (price >> (m - 7)) & 127 if m >= 7 else (price << (7 - m)) & 127
+    return 1 + (m << 7) + mantissa
+
+
+def adl_has_winner(bankrupt_size: int, winners: Iterable[WinnerReading], price: int) -> bool:
+    """Whether the market is not exhausted for a bankrupt position of `bankrupt_size` (adl.vy
+    `_is_exhausted`): some opposite position in profit ranks at least two buckets beyond the
+    oracle price's bucket, so a resolution starting now gives the market a bankruptcy price."""
+    at = adl_bucket_of(price)
+    long_side = bankrupt_size < 0
+    return any(w.bucket and w.profit > 0 and (w.size > 0) == long_side and w.size
+               and (w.bucket + 1 < at if long_side else w.bucket > at + 1) for w in winners)
+
+
 def plan_deleverages(resolutions: Iterable[tuple[str, Mapping[int, int], int]],
                      winners: Mapping[int, Iterable[WinnerReading]], limit: int = 16) -> list:
     """`deleverage_actions` for several resolutions sent one after another in one block, from
@@ -386,7 +404,7 @@ def plan_liquidations(accounts, markets, keeper=None, **kwargs) -> list:
 
 __all__ = [
     "WAD", "LIQUIDATE", "LIQUIDATE_BANKRUPT", "DELEVERAGE", "WinnerReading", "adl_counterparties",
-    "deleverage_actions", "plan_deleverages",
+    "deleverage_actions", "plan_deleverages", "adl_bucket_of", "adl_has_winner",
     "MarketReading", "AccountReading", "KeeperState",
     "Action", "Skipped", "Plan", "plan", "plan_liquidations", "notional", "margin_for",
     "takeover_margin_delta", "max_takeover_size",

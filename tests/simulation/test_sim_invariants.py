@@ -297,7 +297,7 @@ def test_adl_bad_debt_only_when_no_winner_adl_would_accept():
 def test_checker_bucket_is_the_contracts():
     """The checker's ADL bucket arithmetic is the reference model's (tests/support/adl_model.py,
     itself checked against the contract's `adl_bucket_of_price`)."""
-    from simulation.invariants import adl_bucket_of
+    from simulation.liquidation_policy import adl_bucket_of
     from support.adl_model import bucket_of
 
     for price in (1, 127, 128, 129, 10**12 + 7, 18_000 * E18, 17_953_208_840_200 * 10**6, 2**255):
