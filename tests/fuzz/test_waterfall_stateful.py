@@ -39,8 +39,21 @@ reason. After every step, all of DESIGN.md's invariants:
    by less than one share's rounding, a redeem by exactly the forfeited yield plus rounding,
    anything else leaves assets and supply unchanged; no redeem without a matured request.
 
-Budget: MAX_EXAMPLES (15) examples x STEPS (25) steps (375 steps, each followed by the full
-check), plus the initial funding step of each example: about 75-90 s on one core. The protocol
+Under `adl` (the third parametrization) the model resolves bankruptcies as deleveraging.vy does
+(tests/support/adl_model.py AdlWaterfall): the vault first, then the bankrupt positions closed
+against ranked opposite winners at the bankruptcy price, then bad debt for what is left when the
+winners are exhausted. Rules drive `deleverage(account, market, counterparties)` as a keeper
+would (keeper_order: best bucket first), with any accounts in any order, and with a lower-ranked
+winner (or a position on the bankrupt side) named first, which must revert; the keeper round
+resolves every account to its end (adl_resolve); a frozen account's withdrawal must revert.
+After every adl call check_adl_tx states invariants 4 and 7 for it (exact bankruptcy prices,
+fills at them, ranking order, nobody better-ranked skipped, a winner pays at most its profit,
+bad debt only when nobody the contract accepts can pay), and after every step the contract's
+resolution state and best buckets equal the model's.
+
+Budget: MAX_EXAMPLES examples per policy (10 each: the 30 the two policies had at 15 each) x
+STEPS (25) steps, each followed by the full check, plus the initial funding step of each
+example. The protocol
 is deployed once per module; every example starts from chain.snapshot() and ends with
 chain.restore(). Two deterministic regression tests at the end pin the bad-debt rule on
 hand-built bankruptcies (two losing markets, one left without open interest; a deficit from
