@@ -337,15 +337,22 @@ class InvariantChecker:
                                              f"{who}, vault assets {vault_before}"))
                 else:
                     before = cover["total_assets"] + cover["paid"]
-                    if cover["requested"] < d:
-                        out.append(Violation("waterfall.order", f"the vault is asked for the whole deficit ({d})",
+                    d0 = d
+                    if self.policy == "adl" and soc == 0 and cover is started:
+                        # a resolution started in an earlier transaction whose winners paid
+                        # nothing: its Bankruptcy deficit is insurance + bad debt, above the
+                        # deficit at the start by what the oracle's move since cost the keeper's
+                        # take-over at the oracle; the start's deficit is what the vault was asked
+                        d0 = min(d, cover["requested"])
+                    if cover["requested"] < d0:
+                        out.append(Violation("waterfall.order", f"the vault is asked for the whole deficit ({d0})",
                                              f"requested {cover['requested']}", who))
                     elif self.vault_max_cover_ratio is not None:
                         limit = before * self.vault_max_cover_ratio // WAD
                         limit = min(limit, before - self.vault_min_reserve) if before > self.vault_min_reserve else 0
-                        if min(cover["paid"], d) < min(limit, d):
+                        if min(cover["paid"], d0) < min(limit, d0):
                             out.append(Violation("waterfall.order",
-                                                 f"the vault pays its limit ({min(limit, d)}) before any haircut",
+                                                 f"the vault pays its limit ({min(limit, d0)}) before any haircut",
                                                  f"paid {cover['paid']} then socialized {soc}, bad debt {bad}", who))
             if bad > 0 and self.policy == "adl":
                 out += self.adl_bad_debt(cur, prev, takeovers.get(a.get("tx"), []), bad, who)

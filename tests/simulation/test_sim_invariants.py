@@ -302,3 +302,28 @@ def test_checker_bucket_is_the_contracts():
 
     for price in (1, 127, 128, 129, 10**12 + 7, 18_000 * E18, 17_953_208_840_200 * 10**6, 2**255):
         assert adl_bucket_of(price) == bucket_of(price)
+
+
+def test_adl_deficit_grown_by_a_late_takeover_is_not_a_skipped_vault():
+    """loss_policy adl (crash seeds 2 and 3 before the keeper fix): C's resolution starts in
+    block 1 (Cover: the vault is asked for the deficit, 1,000, plus the keeper reward, and pays
+    its limit, 300); no winner is left and the keeper takes C's long at the oracle in block 2,
+    which has fallen since: bad debt 900 > the residual 700, so Bankruptcy reports deficit
+    300 + 900 = 1,200. The vault was asked for the deficit at the start; that is no
+    "waterfall.order" violation (it was one, "the vault is asked for the whole deficit"). A
+    Cover that asked for less than the start's deficit still is."""
+    c = checker()
+    c.policy = "adl"
+    c.vault_max_cover_ratio, c.vault_min_reserve = E18 // 2, 0
+    start = Event("Cover", {"requested": 1_005, "paid": 300, "total_assets": 300, "tx": "t1"}, subject=C)
+    assert c.waterfall(readings(1), readings(0), [start]) == []
+    end = [Event("BankruptcyTakeover", {"account": C, "market": 0, "size": E18, "price": 30_000 * E18, "loss": 900,
+                                        "tx": "t2"}),
+           Event("Bankruptcy", {"account": C, "deficit": 1_200, "insurance_paid": 300, "socialized": 0,
+                                "bad_debt": 900, "tx": "t2"})]
+    assert "waterfall.order" not in checks(c.waterfall(readings(2, bad_debt=900), readings(1), end))
+    short = Event("Cover", {"requested": 900, "paid": 300, "total_assets": 300, "tx": "t1"}, subject=C)
+    c.waterfall(readings(1), readings(0), [short])
+    end[1].args["socialized"], end[1].args["bad_debt"] = 100, 600  # winners paid: the deficit is the start's
+    end[1].args["deficit"] = 1_000
+    assert "waterfall.order" in checks(c.waterfall(readings(2, bad_debt=600), readings(1), end))
