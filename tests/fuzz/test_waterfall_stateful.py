@@ -599,6 +599,21 @@ class WaterfallMachine(RuleBasedStateMachine):
         tx = self.adl_send("deleverage", account, market, cps)
         event("deleverage ranked: " + ("ok" if tx.ok else tx.reason))
 
+    @precondition(lambda self: self.adl)
+    @rule(market=markets, down=st.booleans(), n=st.integers(0, 2))
+    def gap_and_start(self, market, down, n):
+        """adl: a 40 % gap, then a keeper starts every bankrupt account's resolution, naming
+        only its first `n` winners (n = 0: `liquidate_bankrupt`), so resolutions stay open for
+        the other rules to continue, skip the best or race."""
+        self.move(market, -4000 if down else 4000)
+        for account in self.bankrupt_or_frozen():
+            if n == 0 or self.model.position_size(account, market) == 0:
+                self.adl_send("liquidate_bankrupt", account)
+                continue
+            targets = sorted(m for (a, m) in self.model.adl_targets if a == account)
+            m = targets[0] if targets else market
+            self.adl_send("deleverage", account, m, keeper_order(self.model, self.h.accounts, account, m, self.now())[:n])
+
     @precondition(lambda self: self.adl and any(self.model.is_frozen(a) for a in self.traders))
     @rule(pick=st.integers(0, 7), market=markets, same_side=st.booleans())
     def deleverage_skips_best(self, pick, market, same_side):
