@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
+from .liquidation_policy import adl_bucket_of
 from .scenario import InvariantConfig
 
 WAD = 10**18
@@ -209,6 +210,41 @@ class InvariantChecker:
                     break
         return out
 
+    def adl_bad_debt(self, cur: Readings, prev: Readings | None, takeovers: Sequence[dict], bad: int,
+                     who: str) -> list[Violation]:
+        """`waterfall.bad_debt_only_when_nobody_can_pay` under adl. ADL's winners are opposite
+        positions in profit, and an account's deficit goes to bad debt only for what the keeper
+        took at the oracle price once its market's winners were exhausted: no ranked opposite
+        position at least two buckets (>= one bucket width, 0.39-0.78 %) beyond the oracle
+        price's bucket, the contract's rule (adl._is_exhausted). Opposite size as such proves
+        nothing: shorts opened after a crash, or winners re-based at the oracle once a fill spent
+        their profit, hold size without profit. So a violation is a takeover (BankruptcyTakeover
+        of the resolution's last transaction) while some account not under resolution held an
+        opposite position the contract would have accepted: ranked at least two buckets beyond
+        the takeover price with a profit at the last read (`adl_prev_rank`) and unchanged since
+        (neither filled nor closed this block)."""
+        out = []
+        if prev is None:
+            return out
+        for t in takeovers:
+            m = t["market"]
+            long_side = t["size"] < 0  # the winners' side
+            at = adl_bucket_of(t["price"])
+            for (y, my), (bucket, profit) in self.adl_prev_rank.items():
+                if my != m or y == t["account"] or bucket == 0 or profit <= 0:
+                    continue
+                beyond = bucket + 1 < at if long_side else bucket > at + 1
+                yb, yc = prev.accounts.get(y), cur.accounts.get(y)
+                if not beyond or yb is None or yc is None or yb.positions[m] != yc.positions[m] \
+                        or yc.positions[m] == 0 or (yc.positions[m] > 0) != long_side:
+                    continue
+                out.append(Violation("waterfall.bad_debt_only_when_nobody_can_pay",
+                                     f"bad_debt only when market {m} has no winner ADL would accept",
+                                     f"bad_debt {bad} while {y} (bucket {bucket}, price bucket {at}, profit {profit}) "
+                                     f"held {yc.positions[m]}", who))
+                break
+        return out
+
     def conservation(self, r: Readings) -> list[Violation]:
         """balanceOf(ch) + bad_debt - treasury - sum(equity) - Σ policy_excess in [0, dust] (the
         profit_clawback excess of clamped positions is owed to the vault until they settle)."""
@@ -301,17 +337,26 @@ class InvariantChecker:
                                              f"{who}, vault assets {vault_before}"))
                 else:
                     before = cover["total_assets"] + cover["paid"]
-                    if cover["requested"] < d:
-                        out.append(Violation("waterfall.order", f"the vault is asked for the whole deficit ({d})",
+                    d0 = d
+                    if self.policy == "adl" and soc == 0 and cover is started:
+                        # a resolution started in an earlier transaction whose winners paid
+                        # nothing: its Bankruptcy deficit is insurance + bad debt, above the
+                        # deficit at the start by what the oracle's move since cost the keeper's
+                        # take-over at the oracle; the start's deficit is what the vault was asked
+                        d0 = min(d, cover["requested"])
+                    if cover["requested"] < d0:
+                        out.append(Violation("waterfall.order", f"the vault is asked for the whole deficit ({d0})",
                                              f"requested {cover['requested']}", who))
                     elif self.vault_max_cover_ratio is not None:
                         limit = before * self.vault_max_cover_ratio // WAD
                         limit = min(limit, before - self.vault_min_reserve) if before > self.vault_min_reserve else 0
-                        if min(cover["paid"], d) < min(limit, d):
+                        if min(cover["paid"], d0) < min(limit, d0):
                             out.append(Violation("waterfall.order",
-                                                 f"the vault pays its limit ({min(limit, d)}) before any haircut",
+                                                 f"the vault pays its limit ({min(limit, d0)}) before any haircut",
                                                  f"paid {cover['paid']} then socialized {soc}, bad debt {bad}", who))
-            if bad > 0:
+            if bad > 0 and self.policy == "adl":
+                out += self.adl_bad_debt(cur, prev, takeovers.get(a.get("tx"), []), bad, who)
+            elif bad > 0:
                 for t in takeovers.get(a.get("tx"), []):
                     if t.get("loss", 0) > 0 and t["market"] < len(cur.open_interest):
                         m = t["market"]

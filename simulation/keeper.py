@@ -35,7 +35,7 @@ from simulation.liquidation_policy import (
     KeeperState,
     MarketReading,
     WinnerReading,
-    deleverage_actions,
+    plan_deleverages,
     plan,
 )
 
@@ -440,10 +440,7 @@ class Keeper:
                 if isinstance(p, Exception) or isinstance(rank, Exception) or int(p) == 0:
                     continue
                 winners[m].append(WinnerReading(a, int(p), int(rank[0]), int(rank[1])))
-        out = []
-        for r in frozen:
-            out += deleverage_actions(r.account, r.positions, winners, r.shortfall)
-        return out
+        return plan_deleverages([(r.account, r.positions, r.shortfall) for r in frozen], winners)
 
     def _execute(self, actions) -> list:
         done, touched = [], set()

@@ -335,6 +335,68 @@ def deleverage_actions(account: str, positions: Mapping[int, int],
     return out
 
 
+def adl_bucket_of(price: int) -> int:
+    """The ADL ranking bucket of a 1e18-scaled price (contracts/modules/adl.vy `_bucket_of`: a
+    float with a 7-bit mantissa, 1 + 128 * msb + the next 7 bits)."""
+    m = max(price.bit_length() - 1, 0)
+    mantissa = (price >> (m - 7)) & 127 if m >= 7 else (price << (7 - m)) & 127
+    return 1 + (m << 7) + mantissa
+
+
+def adl_has_winner(bankrupt_size: int, winners: Iterable[WinnerReading], price: int) -> bool:
+    """Whether the market is not exhausted for a bankrupt position of `bankrupt_size` (adl.vy
+    `_is_exhausted`): some opposite position in profit ranks at least two buckets beyond the
+    oracle price's bucket, so a resolution starting now gives the market a bankruptcy price."""
+    at = adl_bucket_of(price)
+    long_side = bankrupt_size < 0
+    return any(w.bucket and w.profit > 0 and (w.size > 0) == long_side and w.size
+               and (w.bucket + 1 < at if long_side else w.bucket > at + 1) for w in winners)
+
+
+def plan_deleverages(resolutions: Iterable[tuple[str, Mapping[int, int], int]],
+                     winners: Mapping[int, Iterable[WinnerReading]], limit: int = 16) -> list:
+    """`deleverage_actions` for several resolutions sent one after another in one block, from
+    one set of readings: each call's winners are taken off the book as the contract will fill
+    them (in list order, each for what the bankrupt position still needs, at most its whole
+    size), so a later call never names a winner an earlier call closed; the contract reverts the
+    whole call on a named position that is gone ("deleverage: not an opposite position"), and
+    with the same readings every call after the first would name the same closed winners. A
+    winner left partly open keeps its place (a pro-rata reduction keeps its bucket).
+    `resolutions`: (account, {market: size}, shortfall) in sending order."""
+    book = {m: list(ws) for m, ws in winners.items()}
+    out = []
+    for account, positions, shortfall in resolutions:
+        acts = deleverage_actions(account, positions, book, shortfall, limit)
+        for act in acts:
+            if act.kind == DELEVERAGE:
+                book[act.market] = _after_fills(book[act.market], act.counterparties, abs(int(positions[act.market])))
+        out += acts
+    return out
+
+
+def _after_fills(winners: list, named: Iterable[str], need: int) -> list:
+    """The winners of one market after a `deleverage` that closes `need` of a bankrupt position
+    against `named` in order (by size: each fill is what is still needed, at most the winner's
+    size; its profit shrinks pro rata)."""
+    left: dict[str, int] = {}
+    by_account = {w.account: w for w in winners}
+    for a in named:
+        if need <= 0:
+            break
+        take = min(need, abs(by_account[a].size))
+        need -= take
+        left[a] = abs(by_account[a].size) - take
+    out = []
+    for w in winners:
+        if w.account not in left:
+            out.append(w)
+        elif left[w.account] > 0:
+            rest = left[w.account]
+            out.append(WinnerReading(w.account, rest if w.size > 0 else -rest, w.bucket,
+                                     w.profit * rest // abs(w.size)))
+    return out
+
+
 def plan_liquidations(accounts, markets, keeper=None, **kwargs) -> list:
     """`plan(...)` without the skipped list: the ordered actions only."""
     return plan(accounts, markets, keeper, **kwargs).actions
@@ -342,7 +404,7 @@ def plan_liquidations(accounts, markets, keeper=None, **kwargs) -> list:
 
 __all__ = [
     "WAD", "LIQUIDATE", "LIQUIDATE_BANKRUPT", "DELEVERAGE", "WinnerReading", "adl_counterparties",
-    "deleverage_actions",
+    "deleverage_actions", "plan_deleverages", "adl_bucket_of", "adl_has_winner",
     "MarketReading", "AccountReading", "KeeperState",
     "Action", "Skipped", "Plan", "plan", "plan_liquidations", "notional", "margin_for",
     "takeover_margin_delta", "max_takeover_size",

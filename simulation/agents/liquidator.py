@@ -3,7 +3,8 @@
 venue's keepers they
 - spread out instead of all chasing the same account: each keeper visits candidates in its own
   order (a hash of keeper and account, `selection = "hash"`; "race" is the old everyone-same order)
-  and backs off an account for `backoff_blocks` after one of its calls on it reverted;
+  and backs off an account for `backoff_blocks` after one of its calls on it reverted (not after a
+  reverted `deleverage`: a frozen resolution is retried next block, see `on_result`);
 - unwind what they take over, `unwind_delay` blocks later and at most `unwind_notional` per block
   (their execution capacity), against the makers' book;
 - stop when it stops paying: a liquidation whose expected reward (penalty share) is below the cost
@@ -89,6 +90,7 @@ class Liquidator(Agent):
         self.liquidations = 0
         self.bankruptcies = 0
         self.deleverages = 0
+        self.adl_open_failed: set[str] = set()  # adl: a start by `deleverage` reverted; start these plainly
         self.skipped_unprofitable = 0
         self.stopped = False
 
@@ -119,20 +121,38 @@ class Liquidator(Agent):
 
     def deleverage(self, w: World, ready: set[str]) -> list[Intent]:
         """loss_policy "adl": continue every resolution in progress (accounts `is_deleveraging`)
-        with `deleverage` calls naming the best-ranked winners (`adl_counterparties`)."""
+        with `deleverage` calls naming the best-ranked winners, then start the new ones the
+        same way (a `deleverage` on a bankrupt account opens its resolution and fills it in one
+        call: one call per account, before its winners can close and leave; an account with no
+        winner in any market gets `liquidate_bankrupt`). `plan_deleverages`: the calls of one
+        block do not name winners an earlier one of them closes."""
         out: list[Intent] = []
         M = len(w.markets)
         winners = {m: [policy.WinnerReading(a, v.positions[m], *w.adl_rank.get((a, m), (0, 0)))
                        for a, v in w.accounts.items() if v.positions[m]] for m in range(M)}
-        for acc in sorted(w.deleveraging & ready, key=lambda a: visit_order(self.address, a)):
+        frozen = sorted(w.deleveraging & ready, key=lambda a: visit_order(self.address, a))
+        new = sorted((a for a in ready - w.deleveraging if w.accounts[a].bankrupt),
+                     key=lambda a: visit_order(self.address, a))
+        resolutions = [(acc, {m: p for m, p in enumerate(w.accounts[acc].positions) if p},
+                        max(0, -w.accounts[acc].equity)) for acc in frozen]
+        start = []  # new accounts no market of which gets a bankruptcy price: liquidate_bankrupt
+        for acc in new:
             v = w.accounts[acc]
-            for act in policy.deleverage_actions(acc, {m: p for m, p in enumerate(v.positions) if p}, winners,
-                                                 max(0, -v.equity)):
-                if act.kind == policy.DELEVERAGE:
-                    out.append(Deleverage(account=acc, market=act.market, counterparties=act.counterparties))
-                else:
-                    out.append(LiquidateBankrupt(account=acc))
-        return out[: self.cfg.max_per_block]
+            # only markets whose winners are not exhausted get a bankruptcy price at the start
+            markets = {m: p for m, p in enumerate(v.positions)
+                       if p and policy.adl_has_winner(p, winners[m], w.markets[m].index_price)}
+            if markets and acc not in self.adl_open_failed:
+                resolutions.append((acc, markets, max(0, -v.equity)))
+            else:
+                start.append(LiquidateBankrupt(account=acc))
+        # one plan for all of this block's calls: a later call does not name the winners an
+        # earlier one closes (the contract would revert it whole)
+        for act in policy.plan_deleverages(resolutions, winners):
+            if act.kind == policy.DELEVERAGE:
+                out.append(Deleverage(account=act.account, market=act.market, counterparties=act.counterparties))
+            else:
+                out.append(LiquidateBankrupt(account=act.account))
+        return (out + start)[: self.cfg.max_per_block]
 
     def decide(self, w: World) -> list[Intent]:
         out: list[Intent] = []
@@ -145,10 +165,10 @@ class Liquidator(Agent):
                 flagged.add(a)
         self.stopped = self.stopped or self.losing_too_much(w)
         ready = self.eligible(w) if not self.stopped else set()
-        if w.deleveraging:
+        if w.adl_rank:  # loss_policy adl, while some account has negative equity
             # deleveraging takes nothing over (but what exhausted winners leave): no capital stop
             out += self.deleverage(w, self.eligible(w))
-            ready -= w.deleveraging
+            ready -= w.deleveraging | {a for a in ready if w.accounts[a].bankrupt}
         if ready:
             accounts, markets, keeper = readings_for_policy(w, self.address)
             accounts = [a for a in accounts if a.account in ready]
@@ -186,8 +206,12 @@ class Liquidator(Agent):
         account = getattr(intent, "account", None)
         if isinstance(intent, (FlagLoss, ClearLoss)):
             return  # a lost flag/clear race says nothing about the account
-        if account and not ok and w is not None:
+        # a reverted deleverage is retried next block on fresh readings, not backed off: the
+        # account is frozen with its deficit fixed while its winners are free to close and leave
+        if account and not ok and w is not None and not isinstance(intent, Deleverage):
             self.backoff[account] = w.block + 1 + self.cfg.backoff_blocks
+        if account and not ok and w is not None and isinstance(intent, Deleverage) and account not in w.deleveraging:
+            self.adl_open_failed.add(account)
         if ok and isinstance(intent, (Liquidate, LiquidateBankrupt)) and w is not None:
             for m in ([intent.market] if isinstance(intent, Liquidate) else range(len(w.markets))):
                 self.taken_at[m] = w.block

@@ -208,6 +208,7 @@ CLEARINGHOUSE_EVENTS = [
     "int256 index_y)",
     "Trade(bytes32 indexed digest,address indexed maker,address indexed taker,uint256 market,int256 maker_size,"
     "uint256 price,uint256 maker_fee,uint256 taker_fee)",
+    "Deleveraged(address indexed account,address indexed counterparty,uint256 indexed market,int256 size,uint256 price)",
 ]
 VAULT_EVENTS = [
     "Deposit(address indexed sender,address indexed owner,uint256 assets,uint256 shares)",
@@ -272,6 +273,7 @@ class Harness:
         assert settled == [ev[1:] for ev in self.model.events if ev[0] == "Settled"], (
             f"settlements: contract {settled}, model {[ev for ev in self.model.events if ev[0] == 'Settled']}")
         self.socializations += len(tx.events_named("Socialized")) + len(tx.events_named("ProfitClawedBack"))
+        self.socializations += len(tx.events_named("Deleveraged"))  # adl: each fill rounds its notional
         haircuts = [e["haircut"] for e in tx.events_named("Settled") if e["haircut"] > 0]
         self.haircut_settled += sum(haircuts)
         self.haircut_settlements += len(haircuts)
@@ -305,6 +307,33 @@ class Harness:
     def liquidate_bankrupt(self, liquidator, account):
         return self.send(liquidator, self.ch, "liquidate_bankrupt(address)", account,
                          model=lambda now: self.model.transact("liquidate_bankrupt", liquidator, account, now))
+
+    def deleverage(self, keeper, account, market, counterparties):
+        """adl: close `account`'s position in `market` against `counterparties` (in order)."""
+        counterparties = list(counterparties)
+        return self.send(keeper, self.ch, "deleverage(address,uint256,address[])", account, market, counterparties,
+                         model=lambda now: self.model.transact("deleverage", keeper, account, market, counterparties,
+                                                               now))
+
+    def check_adl_state(self):
+        """adl: the resolution state and the ranking equal the model's: `is_deleveraging` and
+        `bankruptcy_price` of every account, `adl_best_bucket` of every market side (the model
+        recomputes the ranking from its positions, the contract keeps bucket counts in step)."""
+        model, ch = self.model, self.ch
+        markets = range(len(model.markets))
+        # bankruptcy prices of the accounts under resolution (is_deleveraging must agree for all)
+        frozen = [a for a in self.accounts if model.is_frozen(a)]
+        calls = [(ch, "is_deleveraging(address)", (a,), "bool") for a in self.accounts]
+        calls += [(ch, "bankruptcy_price(address,uint256)", (a, m), "uint256") for a in frozen for m in markets]
+        calls += [(ch, "adl_best_bucket(uint256,bool)", (m, side), "uint256") for m in markets for side in (True, False)]
+        out = iter(self.evm.call_many(calls))
+        assert [next(out) for _ in self.accounts] == [model.is_frozen(a) for a in self.accounts], "is_deleveraging"
+        targets = [next(out) for _ in frozen for _ in markets]
+        assert targets == [model.adl_targets.get((a, m), (0, 0))[0] for a in frozen for m in markets], (
+            "bankruptcy_price", targets, model.adl_targets)
+        ranking = model.adl_ranking()
+        best = [next(out) for _ in markets for _ in (True, False)]
+        assert best == [ranking.best(m, side) for m in markets for side in (True, False)], ("adl_best_bucket", best)
 
     def sweep_fees(self, sender):
         return self.send(sender, self.ch, "sweep_fees()", model=lambda now: self.model.transact("sweep_fees", now))
@@ -340,6 +369,10 @@ class Harness:
 
     def equity(self, account):
         return self.evm.call(self.ch, "equity(address)", account, returns="int256")
+
+    def equities(self, accounts) -> list:
+        """`equity` of several accounts in one batch of views."""
+        return self.evm.call_many([(self.ch, "equity(address)", (a,), "int256") for a in accounts])
 
     def position_size(self, account, market):
         return self.evm.call(self.ch, "position_size(address,uint256)", account, market, returns="int256")

@@ -39,8 +39,21 @@ reason. After every step, all of DESIGN.md's invariants:
    by less than one share's rounding, a redeem by exactly the forfeited yield plus rounding,
    anything else leaves assets and supply unchanged; no redeem without a matured request.
 
-Budget: MAX_EXAMPLES (15) examples x STEPS (25) steps (375 steps, each followed by the full
-check), plus the initial funding step of each example: about 75-90 s on one core. The protocol
+Under `adl` (the third parametrization) the model resolves bankruptcies as deleveraging.vy does
+(tests/support/adl_model.py AdlWaterfall): the vault first, then the bankrupt positions closed
+against ranked opposite winners at the bankruptcy price, then bad debt for what is left when the
+winners are exhausted. Rules drive `deleverage(account, market, counterparties)` as a keeper
+would (keeper_order: best bucket first), with any accounts in any order, and with a lower-ranked
+winner (or a position on the bankrupt side) named first, which must revert; the keeper round
+resolves every account to its end (adl_resolve); a frozen account's withdrawal must revert.
+After every adl call check_adl_tx states invariants 4 and 7 for it (exact bankruptcy prices,
+fills at them, ranking order, nobody better-ranked skipped, a winner pays at most its profit,
+bad debt only when nobody the contract accepts can pay), and after every step the contract's
+resolution state and best buckets equal the model's.
+
+Budget: MAX_EXAMPLES examples per policy (10 each: the 30 the two policies had at 15 each) x
+STEPS (25) steps, each followed by the full check, plus the initial funding step of each
+example. The protocol
 is deployed once per module; every example starts from chain.snapshot() and ends with
 chain.restore(). Two deterministic regression tests at the end pin the bad-debt rule on
 hand-built bankruptcies (two losing markets, one left without open interest; a deficit from
@@ -49,7 +62,9 @@ realized losses beside a profitable position).
 import pytest
 from hypothesis import HealthCheck, event, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
+from hypothesis.stateful import (RuleBasedStateMachine, initialize, invariant, precondition, rule,
+                                 run_state_machine_as_test)
+from support.adl_model import FROZEN, MIN_RANK_COST, entry_bucket, ranks_above
 from support.model import ClearinghouseModel, MarketParams, Revert, VaultModel
 
 WAD = 10**18
@@ -57,7 +72,9 @@ UNIT = 10**6
 SCALE = 10**30
 DAY = 86_400
 COOLDOWN = DAY
-MAX_EXAMPLES = 15
+# the examples budget, split across the loss policies (the machine's runtime with three is what
+# it was with two at 15 each)
+MAX_EXAMPLES = {"pro_rata_size": 10, "profit_clawback": 10, "adl": 10}
 STEPS = 25
 PRICES = [50_000 * 10**8, 2_000 * 10**8]  # 8-decimal feed answers
 IMR, MMR = WAD // 10, WAD // 20
@@ -65,7 +82,7 @@ LIQUIDATOR_COLLATERAL = 50_000_000 * UNIT
 V_SHARES = 10**6
 
 FUZZ_SETTINGS = settings(
-    max_examples=MAX_EXAMPLES,
+    max_examples=10,
     stateful_step_count=STEPS,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture, HealthCheck.data_too_large],
@@ -77,7 +94,7 @@ markets = st.integers(0, 1)
 per_mille = st.integers(1, 1000)
 
 
-@pytest.fixture(scope="module", params=["pro_rata_size", "profit_clawback"])
+@pytest.fixture(scope="module", params=["pro_rata_size", "profit_clawback", "adl"])
 def waterfall_env(request, protocol_builder, owner, traders, liquidator, staker, other, evm_factory, clawback_harness):
     """The machine's protocol, once per loss policy (the liquidator ends up holding positions on
     both sides from earlier liquidations before it resolves bankruptcies)."""
@@ -108,6 +125,53 @@ def fresh_model(params) -> ClearinghouseModel:
     return model
 
 
+def keeper_order(model, accounts, account, market, now) -> list:
+    """The winners a keeper names for `deleverage(account, market, ...)`: opposite positions of
+    accounts not under resolution, ranked (entry bucket != 0) and in profit at the oracle, best
+    bucket first (longs: the lowest entry, shorts: the highest), then the largest profit."""
+    size = model.position_size(account, market)
+    rows = []
+    for a in accounts:
+        pos = model.positions.get((a, market))
+        if size == 0 or a == account or model.is_frozen(a) or pos is None or (pos.size > 0) != (size < 0):
+            continue
+        bucket = entry_bucket(pos.size, pos.cost, model.scale)
+        if bucket and pos.size * model.prices[market] // model.scale > pos.cost:
+            rows.append((bucket if pos.size > 0 else -bucket, -model.adl_profit(a, market, now), a))
+    return [a for *_, a in sorted(rows)]
+
+
+def adl_resolve(h, keeper, account, send=None, rounds=40) -> list:
+    """A keeper resolves `account` under adl: `liquidate_bankrupt` starts the resolution (or
+    ends it at once), then per market under resolution a `deleverage` naming `keeper_order`'s
+    winners (at most 16), or `liquidate_bankrupt` when no market has one left (the keeper takes
+    the rest at the oracle). `send(kind, *args)` sends one call (default: the harness's).
+    Returns the transactions; the account ends resolved."""
+    model = h.model
+    if send is None:
+        def send(kind, *args):
+            return (h.deleverage if kind == "deleverage" else h.liquidate_bankrupt)(keeper, *args)[0]
+    txs = []
+    for _ in range(rounds):
+        now = h.evm.next_timestamp()
+        if not model.is_frozen(account):
+            if model.equity(account, now) >= 0:
+                break
+            txs.append(send("liquidate_bankrupt", account))
+            assert txs[-1].ok, txs[-1].reason
+            continue
+        orders = {m: keeper_order(model, h.accounts, account, m, now)[:16]
+                  for (a, m) in sorted(model.adl_targets) if a == account}
+        if any(orders.values()):
+            market = next(m for m, cps in orders.items() if cps)
+            txs.append(send("deleverage", account, market, orders[market]))
+        else:
+            txs.append(send("liquidate_bankrupt", account))
+        assert txs[-1].ok, txs[-1].reason
+    assert not model.is_frozen(account), f"{account} still under resolution after {rounds} calls"
+    return txs
+
+
 class WaterfallMachine(RuleBasedStateMachine):
     env = None  # set by the test
 
@@ -124,6 +188,10 @@ class WaterfallMachine(RuleBasedStateMachine):
         self.stakers = [s.address for s in stakers]
         self.vault_before = (0, 0)  # (totalAssets, totalSupply) after the previous step
         self.keeper_acted = False
+        self.adl = params["loss_policy"] == "adl"
+        self.adl_opened = {}  # adl: account -> (deficit, insurance paid) at the start of its resolution
+        self.adl_fills = 0  # adl: Deleveraged fills so far, and their price concessions (see adl_send)
+        self.adl_concessions = 0
 
     def teardown(self):
         self.chain.restore(self.snapshot)
@@ -186,6 +254,13 @@ class WaterfallMachine(RuleBasedStateMachine):
     def resolve_bankrupt(self, account):
         now = self.now()
         equity = self.model.equity(account, now)
+        if self.adl:
+            frozen = self.model.is_frozen(account)
+            tx = self.adl_send("liquidate_bankrupt", account)
+            if equity >= 0 and not frozen:
+                assert not tx.ok and tx.reason == "liquidate_bankrupt: account is not bankrupt"
+            event("adl liquidate_bankrupt: " + ("ok" if tx.ok else tx.reason))
+            return tx
         assets_before = self.vault_assets()
         tx, _ = self.h.liquidate_bankrupt(self.liquidator, account)
         if equity >= 0:
@@ -280,8 +355,11 @@ class WaterfallMachine(RuleBasedStateMachine):
         limit = self.model.max_liquidatable_size(account, market, now)
         position = abs(self.model.position_size(account, market))
         size = max(1, (limit or position) * frac // 1000)
+        frozen = self.adl and self.model.is_frozen(account)
         tx, _ = self.h.liquidate(self.liquidator, account, market, size)
-        if health.equity >= health.maintenance_margin:
+        if frozen:  # adl: an account under resolution is only deleveraged
+            assert not tx.ok and tx.reason == FROZEN, tx.reason
+        elif health.equity >= health.maintenance_margin:
             assert not tx.ok and tx.reason == "liquidate: account is healthy", "a healthy account was liquidated"
         if tx.ok:
             assert 0 <= health.equity < health.maintenance_margin and size <= limit
@@ -292,22 +370,34 @@ class WaterfallMachine(RuleBasedStateMachine):
     def liquidate_bankrupt(self, pick):
         """`liquidate_bankrupt` of a bankrupt account if there is one, else of a solvent one
         (which must revert)."""
-        now = self.now()
-        bankrupt = [a for a in self.traders if self.model.equity(a, now) < 0]
+        bankrupt = self.bankrupt_or_frozen()
         self.resolve_bankrupt(bankrupt[pick % len(bankrupt)] if bankrupt else self.traders[pick % 4])
+
+    def bankrupt_or_frozen(self):
+        now = self.now()
+        return [a for a in self.traders if self.model.equity(a, now) < 0 or self.model.is_frozen(a)]
 
     @rule()
     def keeper_round(self):
         """The liquidator resolves every bankrupt account (haircuts can bankrupt more); then no
-        account may be left with negative equity."""
+        account may be left with negative equity. Under adl it drives each resolution to its
+        end as a keeper would (adl_resolve: best-ranked winners first)."""
+        if self.adl:
+            for _ in range(10):
+                pending = self.bankrupt_or_frozen()
+                if not pending:
+                    break
+                for account in pending:
+                    adl_resolve(self.h, self.liquidator, account, send=self.adl_send)
+            assert not any(self.model.is_frozen(a) for a in self.h.accounts), "a resolution left open"
         for _ in range(10):
-            bankrupt = [a for a in self.traders if self.h.equity(a) < 0]
+            bankrupt = [a for a, e in zip(self.traders, self.h.equities(self.traders)) if e < 0]
             if not bankrupt:
                 break
             for account in bankrupt:
                 assert self.resolve_bankrupt(account).ok
-        for account in self.h.accounts:
-            assert self.h.equity(account) >= 0, f"{account} left with negative equity after the keeper round"
+        for account, equity in zip(self.h.accounts, self.h.equities(self.h.accounts)):
+            assert equity >= 0, f"{account} left with negative equity after the keeper round"
         self.keeper_acted = True
 
     def keeper_position(self, target, maker, market, same_side, frac):
@@ -381,6 +471,193 @@ class WaterfallMachine(RuleBasedStateMachine):
         else:
             assert self.h.sweep_fees(self.liquidator)[0].ok
 
+
+    # ------------------------------------------------------------------ adl
+    def adl_view(self, now):
+        """The book before an adl call: per (account, market) the position's (size, cost,
+        bucket, net profit at the oracle), every account's equity, the open resolutions."""
+        model = self.model
+        positions = {}
+        for (a, m), pos in model.positions.items():
+            bucket = 0 if model.is_frozen(a) else entry_bucket(pos.size, pos.cost, model.scale)
+            positions[(a, m)] = (pos.size, pos.cost, bucket, model.adl_profit(a, m, now))
+        return {"positions": positions, "equity": {a: model.equity(a, now) for a in self.h.accounts},
+                "frozen": {a for a in self.h.accounts if model.is_frozen(a)}, "targets": dict(model.adl_targets),
+                "prices": list(model.prices), "assets": self.vault_assets(), "take_rests": len(model.adl_take_rests)}
+
+    def adl_send(self, kind, account, *args):
+        """Send one adl call by the liquidator (`deleverage` or `liquidate_bankrupt`) and check
+        DESIGN.md invariants 4 and 7 on it (check_adl_tx)."""
+        now = self.now()
+        before = self.adl_view(now)
+        if kind == "deleverage":
+            tx, _ = self.h.deleverage(self.liquidator, account, *args)
+        else:
+            tx, _ = self.h.liquidate_bankrupt(self.liquidator, account)
+        if tx.ok:
+            self.check_adl_tx(tx, account, before)
+        return tx
+
+    def check_adl_tx(self, tx, account, before):
+        """Invariants 4 and 7 under adl on one successful call, against the book before it:
+        - the start of a resolution (Cover): the vault paid min(deficit, its capacity), and the
+          bankruptcy prices are exact: closing every position under resolution at its price
+          pays exactly the residual, floor(|size| * |bankruptcy price - oracle| / SCALE);
+        - every fill (Deleveraged): at the bankruptcy price fixed at the start; its
+          counterparty held an opposite, ranked position in profit; fills in ranking order
+          (buckets never improve along them) and nobody ranked above a filled winner is left in
+          its bucket afterwards (no higher-ranked winner skipped); a winner loses at most its
+          profit (plus a unit of rounding per fill);
+        - the end (Bankruptcy): deficit == insurance + socialized + bad debt, with the
+          insurance paid at the start; bad debt only when nobody could pay: every take-over at
+          the oracle in the resolution left only opposite positions in profit by under 2.4 % of
+          their cost (the contract's exhaustion rule: the best bucket within one bucket of the
+          oracle's) or with a cost basis under MIN_RANK_COST; the account ends flat at zero."""
+        model, scale = self.model, self.model.scale
+        covers = [e for e in tx.events_named("Cover") if e.address == self.h.vault]
+        if covers and account not in before["frozen"]:
+            (cover,) = covers
+            deficit = -before["equity"][account]
+            revenue = sum(e["amount"] for e in tx.events_named("Revenue"))
+            assets = before["assets"] + revenue
+            reserve = self.params["min_reserve"]
+            capacity = min(assets * self.params["max_cover_ratio"] // WAD, assets - reserve) if assets > reserve else 0
+            paid_in = min(deficit, capacity)
+            assert min(cover["paid"], deficit) == paid_in, f"vault paid {cover['paid']} of {deficit}, could pay {capacity}"
+            self.adl_opened[account] = (deficit, paid_in)
+            targets = {m: t for (a, m), t in model.adl_target_history.items() if a == account}
+            if model.is_frozen(account) or tx.events_named("Deleveraged"):
+                paid = sum(abs(before["positions"][(account, m)][0]) * abs(t - before["prices"][m]) // scale
+                           for m, t in targets.items())
+                floored = any(t == 1 for t in targets.values())
+                assert paid == deficit - paid_in or (floored and paid < deficit - paid_in), (
+                    f"bankruptcy prices {targets} pay {paid} of the residual {deficit - paid_in}")
+        # the fills
+        fills = tx.events_named("Deleveraged")
+        paid_by = {}
+        for i, f in enumerate(fills):
+            acc, cp, m = f["account"], f["counterparty"], f["market"]
+            assert f["price"] == model.adl_target_history[(acc, m)], "a fill away from the bankruptcy price"
+            size, cost, bucket, profit = before["positions"].get((cp, m), (0, 0, 0, 0))
+            bankrupt_size = before["positions"][(acc, m)][0]
+            assert size != 0 and (size > 0) != (bankrupt_size > 0), "a fill against a position on the bankrupt side"
+            assert 0 < abs(f["size"]) <= abs(size) and (f["size"] > 0) == (size < 0), f.args
+            assert bucket != 0 and size * before["prices"][m] // scale > cost, "a fill against a loser"
+            earlier = [before["positions"][(g["counterparty"], m)][2] for g in fills[:i] if g["market"] == m]
+            assert all(not ranks_above(bucket, b, size > 0) for b in earlier), "fills out of ranking order"
+            best = model.adl_ranking().best(m, size > 0)
+            assert not (best and ranks_above(best, bucket, size > 0)), (
+                f"a winner in bucket {best} ranks above the filled bucket {bucket} and was skipped")
+            paid_by.setdefault(cp, [0, 0])
+            paid_by[cp][0] += profit
+            paid_by[cp][1] += 1
+            step = before["prices"][m] - f["price"] if bankrupt_size < 0 else f["price"] - before["prices"][m]
+            self.adl_concessions += max(0, abs(f["size"]) * step // scale)
+            self.adl_fills += 1
+        for cp, (profit, n) in paid_by.items():
+            if cp != self.liquidator:
+                lost = before["equity"][cp] - model.equity(cp, tx.timestamp)
+                assert lost <= profit + n, f"winner {cp} lost {lost}, more than its profit {profit}"
+        # the end
+        for b in tx.events_named("Bankruptcy"):
+            assert b["account"] == account
+            deficit, paid_in = self.adl_opened.pop(account)
+            bad = b["bad_debt"]
+            assert b["insurance_paid"] == paid_in
+            assert b["deficit"] == b["insurance_paid"] + b["socialized"] + bad == max(deficit, paid_in + bad), b.args
+            if bad > 0:
+                for acc, m, price, winners in model.adl_take_rests:
+                    for w, w_size, w_cost, w_profit in winners if acc == account else ():
+                        assert abs(w_cost) < MIN_RANK_COST or w_profit * 128 <= 3 * abs(w_cost) + 128, (
+                            f"bad debt {bad} while {w} held {w_size} in market {m} with profit {w_profit}")
+                event("adl: bad debt")
+            model.adl_take_rests = [r for r in model.adl_take_rests if r[0] != account]
+            assert tuple(self.h.summary(account)) == (0, 0, 0, 0)
+            assert all(self.h.position_size(account, m) == 0 for m in range(2))
+            event("adl: resolved, " + "+".join(k for k in ("insurance_paid", "socialized", "bad_debt") if b[k]))
+        if tx.events_named("BankruptcyTakeover") or tx.events_named("Bankruptcy"):
+            self.check_liquidator_margin()
+
+    def adl_target(self, pick, market):
+        """(account, market) for an adl call: an account under resolution and one of its
+        markets under resolution, else a bankrupt account (or any trader) and `market`."""
+        frozen = [a for a in self.traders if self.model.is_frozen(a)]
+        if frozen:
+            account = frozen[pick % len(frozen)]
+            markets = sorted(m for (a, m) in self.model.adl_targets if a == account)
+            return account, markets[pick % len(markets)] if markets else market
+        bankrupt = self.bankrupt_or_frozen()
+        return (bankrupt[pick % len(bankrupt)] if bankrupt else self.traders[pick % 4]), market
+
+    @precondition(lambda self: self.adl)
+    @rule(pick=st.integers(0, 7), market=markets, n=st.integers(1, 4))
+    def deleverage_ranked(self, pick, market, n):
+        """A keeper names the first `n` winners in ranking order (keeper_order); on an account
+        not yet under resolution this starts it first (or reverts if it is not bankrupt)."""
+        account, market = self.adl_target(pick, market)
+        cps = keeper_order(self.model, self.h.accounts, account, market, self.now())[:n]
+        tx = self.adl_send("deleverage", account, market, cps)
+        event("deleverage ranked: " + ("ok" if tx.ok else tx.reason))
+
+    @precondition(lambda self: self.adl)
+    @rule(market=markets, down=st.booleans(), n=st.integers(0, 2))
+    def gap_and_start(self, market, down, n):
+        """adl: a 40 % gap, then a keeper starts every bankrupt account's resolution, naming
+        only its first `n` winners (n = 0: `liquidate_bankrupt`), so resolutions stay open for
+        the other rules to continue, skip the best or race."""
+        self.move(market, -4000 if down else 4000)
+        for account in self.bankrupt_or_frozen():
+            if n == 0 or self.model.position_size(account, market) == 0:
+                self.adl_send("liquidate_bankrupt", account)
+                continue
+            targets = sorted(m for (a, m) in self.model.adl_targets if a == account)
+            m = targets[0] if targets else market
+            self.adl_send("deleverage", account, m, keeper_order(self.model, self.h.accounts, account, m, self.now())[:n])
+
+    @precondition(lambda self: self.adl and any(self.model.is_frozen(a) for a in self.traders))
+    @rule(pick=st.integers(0, 7), market=markets, same_side=st.booleans())
+    def deleverage_skips_best(self, pick, market, same_side):
+        """A keeper tries to pick a favourite: it names a lower-ranked winner before the
+        best-ranked one (or a position on the bankrupt side); the contract must refuse."""
+        account, market = self.adl_target(pick, market)
+        size = self.model.position_size(account, market)
+        ranked = keeper_order(self.model, self.h.accounts, account, market, self.now())
+        buckets = [entry_bucket(self.model.positions[(a, market)].size, self.model.positions[(a, market)].cost,
+                                self.model.scale) for a in ranked]
+        if same_side:
+            same = [a for a in self.h.accounts if a != account and not self.model.is_frozen(a)
+                    and size and self.model.position_size(a, market) * size > 0]
+            if not same:
+                event("skip best: nobody on the bankrupt side")
+                return
+            tx = self.adl_send("deleverage", account, market, [same[pick % len(same)], *ranked])
+            assert not tx.ok and tx.reason == "deleverage: not an opposite position", tx.reason
+        else:
+            lower = [a for a, b in zip(ranked, buckets) if b != buckets[0]]
+            if not lower:
+                event("skip best: one bucket of winners")
+                return
+            tx = self.adl_send("deleverage", account, market, [lower[pick % len(lower)], *ranked])
+            assert not tx.ok and tx.reason == "deleverage: not the best-ranked winner", tx.reason
+        event("skip best: refused")
+
+    @precondition(lambda self: self.adl)
+    @rule(pick=st.integers(0, 7), market=markets, who=st.lists(st.integers(0, 4), max_size=5))
+    def deleverage_any(self, pick, market, who):
+        """A keeper names any accounts in any order (favourites inside a bucket, losers, the
+        account itself, the keeper): the model says what the contract must do."""
+        account, market = self.adl_target(pick, market)
+        tx = self.adl_send("deleverage", account, market, [self.h.accounts[i] for i in who])
+        event("deleverage any: " + ("ok" if tx.ok else tx.reason))
+
+    @precondition(lambda self: self.adl and any(self.model.is_frozen(a) for a in self.traders))
+    @rule(pick=st.integers(0, 7), amount=st.integers(1, 1000))
+    def frozen_account_withdraws(self, pick, amount):
+        """Nothing can be withdrawn against an unresolved deficit."""
+        frozen = [a for a in self.traders if self.model.is_frozen(a)]
+        tx, _ = self.h.withdraw(frozen[pick % len(frozen)], amount * UNIT)
+        assert not tx.ok and tx.reason == FROZEN, tx.reason
+
     # ------------------------------------------------------------------ invariants
     @invariant()
     def design_invariants(self):
@@ -392,7 +669,13 @@ class WaterfallMachine(RuleBasedStateMachine):
         if self.keeper_acted:
             assert not negative, "negative equity right after the keeper round"
         self.keeper_acted = False
-        self.check_haircut_charges(readings)
+        if self.adl:
+            h.check_adl_state()
+            socialized = sum(readings["socialized"])
+            # each fill's concession against the oracle; the contract rounds each fill's notional
+            assert abs(socialized - self.adl_concessions) <= 2 * self.adl_fills, (socialized, self.adl_concessions)
+        else:
+            self.check_haircut_charges(readings)
         self.check_vault_price(*h.check_vault(self.stakers))
         h.step_events = []
 
@@ -438,7 +721,8 @@ class WaterfallMachine(RuleBasedStateMachine):
 def test_waterfall_stateful(waterfall_env, traders, liquidator, staker, other, chain):
     protocol, evm, harness_cls, params = waterfall_env
     WaterfallMachine.env = (protocol, evm, harness_cls, params, traders, liquidator, (staker, other), chain)
-    run_state_machine_as_test(WaterfallMachine, settings=FUZZ_SETTINGS)
+    budget = settings(FUZZ_SETTINGS, max_examples=MAX_EXAMPLES[params["loss_policy"]])
+    run_state_machine_as_test(WaterfallMachine, settings=budget)
 
 
 def test_model_waterfall_by_hand(waterfall_env):
@@ -456,6 +740,8 @@ def test_model_waterfall_by_hand(waterfall_env):
     model.set_price(0, price * 8 // 10)  # -20 %: A's equity 5,100 - 10 - 10,000 < 0
     assert model.equity(a, 3) == -4_910 * UNIT
     model.transact("liquidate_bankrupt", keeper, a, 3)
+    if params["loss_policy"] == "adl":
+        return check_model_adl_by_hand(model, a, b, keeper, price, fees)
     (event,) = [e for e in model.events if e[0] == "Bankruptcy"]
     _, _, deficit, paid_in, socialized, bad = event
     assert deficit == 4_910 * UNIT  # a long: no takeover rounding
@@ -472,9 +758,31 @@ def test_model_waterfall_by_hand(waterfall_env):
         model.transact("liquidate_bankrupt", keeper, a, 4)
 
 
-def run_bankruptcy_scenario(waterfall_env, traders, chain, steps):
-    """Run `steps(h)` (which must end with one liquidate_bankrupt) on a fresh example against the
-    model; returns the Bankruptcy event and the open interest per market afterwards."""
+def check_model_adl_by_hand(model, a, b, keeper, price, fees):
+    """adl on the same case: A is frozen with the vault's half credited; B's short, the only
+    winner, closes A's long at the bankruptcy price oracle + residual / size, which B pays."""
+    paid_in = (1_000 * UNIT + fees // 2) // 2
+    residual = 4_910 * UNIT - paid_in
+    assert model.is_frozen(a) and model.adl_resolution[a] == (4_910 * UNIT, paid_in)
+    oracle = price * 8 // 10
+    target = oracle + -(-residual * SCALE // WAD)  # the step, rounded up (exact here)
+    assert model.adl_targets[(a, 0)] == (target, WAD)
+    with pytest.raises(Revert, match="not an opposite position"):
+        model.transact("deleverage", keeper, a, 0, [keeper], 4)  # the keeper has no position
+    b_equity = model.equity(b, 4)
+    model.transact("deleverage", keeper, a, 0, [b], 4)
+    (fill,) = [e for e in model.events if e[0] == "Deleveraged"]
+    assert fill == ("Deleveraged", a, b, 0, WAD, target)
+    (end,) = [e for e in model.events if e[0] == "Bankruptcy"]
+    assert end == ("Bankruptcy", a, 4_910 * UNIT, paid_in, residual, 0)
+    assert 0 <= b_equity - model.equity(b, 4) - residual <= 1  # B paid the residual, rounded against it
+    assert model.collateral[a] == 0 and model.position_size(a, 0) == 0 and not model.is_frozen(a)
+
+
+def run_bankruptcy_scenario(waterfall_env, traders, chain, steps, keeper, account):
+    """Run `steps(h)` (which must end with `keeper`'s liquidate_bankrupt of `account`) on a fresh
+    example against the model (under adl the keeper then resolves it to the end, adl_resolve);
+    returns the Bankruptcy event and the open interest per market afterwards."""
     protocol, evm, harness_cls, params = waterfall_env
     snapshot = chain.snapshot()
     try:
@@ -483,6 +791,8 @@ def run_bankruptcy_scenario(waterfall_env, traders, chain, steps):
         h.pass_time(1)
         tx = steps(h)
         assert tx.ok, tx.reason
+        if params["loss_policy"] == "adl" and not tx.events_named("Bankruptcy"):
+            tx = adl_resolve(h, keeper.address, account.address)[-1]  # the keeper carries it on to its end
         (bankruptcy,) = tx.events_named("Bankruptcy")
         readings = h.check_against_model()
         h.check_conservation(readings)
@@ -510,8 +820,9 @@ def test_bad_debt_only_when_nobody_can_be_charged_two_losing_markets(waterfall_e
         assert h.model.equity(a.address, h.evm.next_timestamp()) < 0
         return h.liquidate_bankrupt(b.address, a.address)[0]  # B takes over: its ETH short nets out
 
-    bankruptcy, open_interest = run_bankruptcy_scenario(waterfall_env, traders, chain, steps)
-    assert open_interest[0] > 0  # C's BTC short is still open: it can be charged
+    bankruptcy, open_interest = run_bankruptcy_scenario(waterfall_env, traders, chain, steps, b, a)
+    # C's BTC short is still open and can be charged (adl: it was closed against A's long)
+    assert open_interest[0] > 0 or waterfall_env[3]["loss_policy"] == "adl"
     assert bankruptcy["insurance_paid"] < bankruptcy["deficit"]  # nobody staked: the vault holds only swept fees
     assert bankruptcy["bad_debt"] == 0, (
         f"deficit {bankruptcy['deficit']}: socialized {bankruptcy['socialized']}, bad debt {bankruptcy['bad_debt']} "
@@ -540,10 +851,11 @@ def test_bad_debt_only_when_nobody_can_be_charged_no_market_loss(waterfall_env, 
         assert h.model.equity(a.address, h.evm.next_timestamp()) < 0
         return h.liquidate_bankrupt(b.address, a.address)[0]
 
-    bankruptcy, open_interest = run_bankruptcy_scenario(waterfall_env, traders, chain, steps)
+    bankruptcy, open_interest = run_bankruptcy_scenario(waterfall_env, traders, chain, steps, b, a)
     assert open_interest[0] > 0  # C's BTC short is still open: it can be charged
-    if waterfall_env[3]["loss_policy"] == "profit_clawback":
-        # C's short is losing (BTC above its entry): there is no profit to claw back
+    if waterfall_env[3]["loss_policy"] in ("profit_clawback", "adl"):
+        # C's short is losing (BTC above its entry): there is no profit to claw back (adl:
+        # no winner to deleverage against)
         assert bankruptcy["socialized"] == 0 and bankruptcy["bad_debt"] > 0, bankruptcy.args
         return
     assert bankruptcy["bad_debt"] == 0, (

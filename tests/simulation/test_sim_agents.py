@@ -288,3 +288,48 @@ def test_stakers_are_heterogeneous_and_the_protocol_fund_never_leaves():
     crashed = VaultView(10**12, 10**12, 0.1, {fund.address: 10**15})
     assert all(fund.decide(world(block=b, vault=crashed)) == [] for b in range(1, 200, 20))
     assert ProtocolFund.instances(ProtocolFundConfig()) == 0
+
+
+def test_liquidator_deleverage_calls_of_one_block_do_not_name_winners_closed_by_an_earlier_one():
+    """loss_policy adl (the crash finding, issue 10): two accounts are frozen, each long 1 BTC;
+    W1 (short 1, best bucket) can close only one of them. Planned from the same readings, the
+    second call used to name W1 again; the contract reverts a call naming a position that is
+    gone ("deleverage: not an opposite position") and the keeper then backed the account off for
+    `backoff_blocks` while the winners closed their shorts and left: bad debt. The block's calls
+    are planned as one: the second names W2 and W3 only; W2, left partly open after the first
+    call, keeps its place. A reverted deleverage does not back the keeper off. A bankrupt
+    account not yet frozen (A3) is started by a deleverage that opens and fills it in one call
+    (it used to wait for a liquidate_bankrupt, then a deleverage a block later)."""
+    from simulation.agents import Deleverage
+    from simulation.liquidation_policy import adl_bucket_of
+
+    at_price = adl_bucket_of(18_000 * E18)
+    L = liq(max_per_block=5)
+    me = AccountView(500_000 * 10**6, 500_000 * 10**6, 0, 0, (0,))
+    frozen = AccountView(-5_000 * 10**6, -5_000 * 10**6, 3_000 * 10**6, 1_500 * 10**6, (E18,))
+    winner = AccountView(50_000 * 10**6, 60_000 * 10**6, 0, 0, (-6 * E18 // 10,))
+    w = world(price=18_000.0, accounts={L.address: me, "0xA1": frozen, "0xA2": frozen, "0xA3": frozen,
+                                        "0xW1": winner,
+                        "0xW2": AccountView(50_000 * 10**6, 60_000 * 10**6, 0, 0, (-E18 // 2,)),
+                        "0xW3": AccountView(50_000 * 10**6, 60_000 * 10**6, 0, 0, (-3 * E18,))})
+    w.deleveraging = frozenset({"0xA1", "0xA2"})
+    w.adl_rank = {("0xW1", 0): (9548, 10_000 * 10**6), ("0xW2", 0): (9547, 4_000 * 10**6),
+                  ("0xW3", 0): (9547, 3_000 * 10**6)}
+    w.vault = VaultView(flagged=frozenset({"0xA1", "0xA2"}))
+    acts = L.decide(w)
+    calls = [a for a in acts if isinstance(a, Deleverage)]
+    assert len(calls) == 3 and not [a for a in acts if isinstance(a, LiquidateBankrupt)]
+    # A3 is bankrupt but not frozen yet: one deleverage opens and fills it, after the others
+    assert calls[2].account == "0xA3" and calls[2].counterparties == ("0xW3", "0xW2")
+    first, second = sorted(calls[:2], key=lambda c: c.counterparties[0] != "0xW1")
+    assert first.counterparties == ("0xW1", "0xW2", "0xW3")  # best bucket first, then the larger profit
+    # W1 is closed by the first call, W2 left with 0.1 (still in its bucket, after W3 by profit)
+    assert second.counterparties == ("0xW3", "0xW2"), second.counterparties
+    L.on_result(second, False, "deleverage: not an opposite position", w)
+    assert second.account not in L.backoff  # retried next block on fresh readings
+    # a start by deleverage that reverted: the account is started plainly next time
+    L.on_result(calls[2], False, "deleverage: market not under resolution", w)
+    assert [a.account for a in L.decide(w) if isinstance(a, LiquidateBankrupt)] == ["0xA3"]
+    # winners within a bucket of the price (exhausted): the new account is started plainly
+    w.adl_rank = {k: (at_price, profit) for k, (_, profit) in w.adl_rank.items()}
+    assert "0xA3" in [a.account for a in liq(max_per_block=5).decide(w) if isinstance(a, LiquidateBankrupt)]

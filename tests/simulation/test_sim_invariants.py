@@ -253,3 +253,77 @@ def test_adl_fills_at_the_bankruptcy_price_against_the_best_ranked_winner():
     assert "adl.opposite_side" in checks(c.adl(cur, prev, [deleveraged(C, 29_000 * E18)]))
     c.adl_prev_rank = {(B, 0): (690, 300), (D, 0): (700, 300)}  # D ranked better and left untouched
     assert "adl.ranking" in checks(c.adl(cur, prev, [deleveraged(B, 29_000 * E18)]))
+
+
+def test_adl_bad_debt_only_when_no_winner_adl_would_accept():
+    """loss_policy adl (the crash finding, issue 10): bad debt may be booked while opposite size
+    exists, when none of it is a winner ADL accepts. C (long 1) is taken over at the oracle
+    (18,000) after its winners were exhausted; B's short was opened after the crash (bucket of
+    the price, losing) and D's was re-based at the oracle by a fill (no profit left): the
+    size-based rule flagged 2 BTC of opposite size; the adl rule holds. A short E still ranked
+    five buckets beyond the price, in profit and untouched this block, is a violation; once E
+    was filled or closed in the block, it is not."""
+    from support.adl_model import bucket_of
+
+    price = 18_000 * E18
+    at = bucket_of(price)
+    D, E = "0xD", "0xE"
+
+    def book(e_short):
+        return {A: AccountReading(10**9, 10**9, 0, 0, (0,)), B: AccountReading(10**9, 10**9, 0, 0, (-E18,)),
+                C: AccountReading(0, 0, 0, 0, (0,)), D: AccountReading(10**9, 10**9, 0, 0, (-E18,)),
+                E: AccountReading(10**9, 10**9, 0, 0, (e_short,))}
+
+    ev = [Event("BankruptcyTakeover", {"account": C, "market": 0, "size": E18, "price": price, "loss": 500, "tx": "t"}),
+          Event("Bankruptcy", {"account": C, "deficit": 500, "insurance_paid": 0, "socialized": 0, "bad_debt": 500,
+                               "tx": "t"})]
+    c = checker()
+    c.policy = "adl"
+    c.adl_prev_rank = {(B, 0): (at, -40), (D, 0): (at + 1, 0)}
+    prev = readings(0, accounts=book(0), price=18_000, vault_assets=0)
+    cur = readings(1, accounts=book(0), bad_debt=500, price=18_000, vault_assets=0)
+    assert "waterfall.bad_debt_only_when_nobody_can_pay" not in checks(c.waterfall(cur, prev, ev))
+    c.adl_prev_rank[(E, 0)] = (at + 5, 2_000)
+    prev = readings(0, accounts=book(-E18), price=18_000, vault_assets=0)
+    cur = readings(1, accounts=book(-E18), bad_debt=500, price=18_000, vault_assets=0)
+    assert "waterfall.bad_debt_only_when_nobody_can_pay" in checks(c.waterfall(cur, prev, ev))
+    cur = readings(1, accounts=book(-E18 // 2), bad_debt=500, price=18_000, vault_assets=0)  # E was filled
+    assert "waterfall.bad_debt_only_when_nobody_can_pay" not in checks(c.waterfall(cur, prev, ev))
+    # the size-based rule is still the one for the other policies
+    c.policy = "pro_rata_size"
+    assert "waterfall.bad_debt_only_when_nobody_can_pay" in checks(c.waterfall(cur, prev, ev))
+
+
+def test_checker_bucket_is_the_contracts():
+    """The checker's ADL bucket arithmetic is the reference model's (tests/support/adl_model.py,
+    itself checked against the contract's `adl_bucket_of_price`)."""
+    from simulation.liquidation_policy import adl_bucket_of
+    from support.adl_model import bucket_of
+
+    for price in (1, 127, 128, 129, 10**12 + 7, 18_000 * E18, 17_953_208_840_200 * 10**6, 2**255):
+        assert adl_bucket_of(price) == bucket_of(price)
+
+
+def test_adl_deficit_grown_by_a_late_takeover_is_not_a_skipped_vault():
+    """loss_policy adl (crash seeds 2 and 3 before the keeper fix): C's resolution starts in
+    block 1 (Cover: the vault is asked for the deficit, 1,000, plus the keeper reward, and pays
+    its limit, 300); no winner is left and the keeper takes C's long at the oracle in block 2,
+    which has fallen since: bad debt 900 > the residual 700, so Bankruptcy reports deficit
+    300 + 900 = 1,200. The vault was asked for the deficit at the start; that is no
+    "waterfall.order" violation (it was one, "the vault is asked for the whole deficit"). A
+    Cover that asked for less than the start's deficit still is."""
+    c = checker()
+    c.policy = "adl"
+    c.vault_max_cover_ratio, c.vault_min_reserve = E18 // 2, 0
+    start = Event("Cover", {"requested": 1_005, "paid": 300, "total_assets": 300, "tx": "t1"}, subject=C)
+    assert c.waterfall(readings(1), readings(0), [start]) == []
+    end = [Event("BankruptcyTakeover", {"account": C, "market": 0, "size": E18, "price": 30_000 * E18, "loss": 900,
+                                        "tx": "t2"}),
+           Event("Bankruptcy", {"account": C, "deficit": 1_200, "insurance_paid": 300, "socialized": 0,
+                                "bad_debt": 900, "tx": "t2"})]
+    assert "waterfall.order" not in checks(c.waterfall(readings(2, bad_debt=900), readings(1), end))
+    short = Event("Cover", {"requested": 900, "paid": 300, "total_assets": 300, "tx": "t1"}, subject=C)
+    c.waterfall(readings(1), readings(0), [short])
+    end[1].args["socialized"], end[1].args["bad_debt"] = 100, 600  # winners paid: the deficit is the start's
+    end[1].args["deficit"] = 1_000
+    assert "waterfall.order" in checks(c.waterfall(readings(2, bad_debt=600), readings(1), end))

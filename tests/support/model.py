@@ -33,6 +33,8 @@ import copy
 from . import profit_clawback_model as clawback_model
 from dataclasses import dataclass, field
 
+from .adl_model import AdlWaterfall, Revert, split_shares
+
 from simulation.protocol_constants import bounds
 
 from . import funding
@@ -41,14 +43,6 @@ WAD = bounds()["WAD"]
 MAX_INDEX = 2**127 - 1
 VIRTUAL_SHARES = 10**6
 VIRTUAL_ASSETS = 1
-
-
-class Revert(Exception):
-    """A transaction the contract would revert; `reason` is its revert string."""
-
-    def __init__(self, reason: str):
-        super().__init__(reason)
-        self.reason = reason
 
 
 def require(condition: bool, reason: str):
@@ -479,8 +473,33 @@ class VaultModel:
 
 
 # ------------------------------------------------------------------------- the clearinghouse
-class ClearinghouseModel:
-    """Clearinghouse state and every transaction the state machines send to it."""
+@dataclass
+class Book:
+    """A bankruptcy as sized before the takeover (liquidation.Bankrupt): `rows` per market with
+    a position (market, size, notional, price, funding index, loss)."""
+
+    deficit: int
+    insurance_paid: int = 0
+    reward: int = 0
+    rows: list = field(default_factory=list)
+    losses: dict = field(default_factory=dict)
+    notionals: dict = field(default_factory=dict)
+    charge_longs: dict = field(default_factory=dict)
+    shares: dict = field(default_factory=dict)
+
+
+def split_residual(residual: int, losses: dict, notionals: dict) -> dict:
+    """The residual's share per market: pro rata to the losses, or to the notionals if no
+    market lost money."""
+    total = sum(losses.values())
+    if total > 0:
+        return split_shares(residual, losses, total)
+    return split_shares(residual, notionals, sum(notionals.values()))
+
+
+class ClearinghouseModel(AdlWaterfall):
+    """Clearinghouse state and every transaction the state machines send to it (the `adl`
+    resolution in AdlWaterfall, tests/support/adl_model.py)."""
 
     def __init__(self, decimals: int = 6, vault: VaultModel | None = None):
         self.scale = 10 ** (36 - decimals)
@@ -498,7 +517,8 @@ class ClearinghouseModel:
         self.funding_last: list[int] = []
         self.funding_premium: list[int] = []
         self.haircut_index: dict = {}  # (market, long side?) -> loss_index X
-        self.loss_policy = "pro_rata_size"  # or "profit_clawback"
+        self.loss_policy = "pro_rata_size"  # or "profit_clawback", "adl"
+        self._adl_init()
         self.clawback_y: dict = {}  # (market, long side?) -> loss_index Y
         self.cost_sums: dict = {}  # (market, long side?) -> sum of |cost| (profit_clawback)
         self.excess_settled = 0  # clamped-away charges credited to the vault on settlement
@@ -779,6 +799,7 @@ class ClearinghouseModel:
         self.token_balance += amount
 
     def withdraw(self, account, amount: int, now: int):
+        self.adl_check_active(account)
         require(amount > 0, "withdraw: zero amount")
         health = self.health(account, now)
         require(amount <= self.collateral.get(account, 0) - health.owed, "withdraw: exceeds settled collateral")
@@ -831,6 +852,8 @@ class ClearinghouseModel:
         maker_worse = (limit_price > price) == (order_size > 0)
         self._check_after_fill(maker, maker_old, maker_new, now, deviation > 0 and maker_worse)
         self._check_after_fill(taker, taker_old, taker_new, now, deviation > 0 and not maker_worse)
+        self.adl_check_active(maker)  # adl: the ranking hook runs after the fill
+        self.adl_check_active(taker)
         self.events.append(("Trade", maker, taker, market, maker_delta, limit_price, maker_fee, taker_fee))
 
     def vault_deposit(self, sender, assets: int, receiver, now: int) -> int:
@@ -870,6 +893,8 @@ class ClearinghouseModel:
         require(h.equity >= h.initial_margin, "liquidate: liquidator below initial margin")
 
     def liquidate(self, liquidator, account, market: int, size: int, now: int):
+        self.adl_check_active(account)
+        self.adl_check_active(liquidator)
         require(size > 0, "liquidate: zero size")
         require(account != liquidator, "liquidate: cannot liquidate yourself")
         require(market < len(self.markets), "registry: unknown market")
@@ -906,13 +931,23 @@ class ClearinghouseModel:
 
     def liquidate_bankrupt(self, liquidator, account, now: int):
         """The waterfall on the book as it stands (the policy charges before the takeover, so
-        a keeper holding the opposite side pays its share), then the takeover."""
+        a keeper holding the opposite side pays its share), then the takeover. Under `adl` it
+        starts or continues a deleveraging resolution instead (AdlWaterfall)."""
+        if self.loss_policy == "adl":
+            return self._adl_liquidate_bankrupt(liquidator, account, now)
+        book = self._open_bankruptcy(liquidator, account, now)
+        socialized = sum(self._socialize(m, book.charge_longs[m], share) for m, share in sorted(book.shares.items()))
+        self._close_bankruptcy(liquidator, account, book, socialized, now)
+
+    def _open_bankruptcy(self, liquidator, account, now: int) -> "Book":
+        """liquidation._open_bankruptcy: size the bankruptcy on the book as it stands (deficit,
+        per-market loss, notional, side to charge), ask the vault, split the residual across
+        the markets pro rata to their losses (to their notional if none lost)."""
         require(account != liquidator, "liquidate_bankrupt: cannot liquidate yourself")
         equity = self.health(account, now).equity
         require(equity < 0, "liquidate_bankrupt: account is not bankrupt")
-        deficit = -equity
-        losses, notionals, charge_longs, book = {}, {}, {}, []
-        total_loss = total_notional = reward_cap = 0
+        book = Book(deficit=-equity)
+        reward_cap = 0
         for market in range(len(self.markets)):
             pos = self.positions.get((account, market))
             if pos is None:
@@ -923,41 +958,31 @@ class ClearinghouseModel:
             value = div_floor(pos.size * price, self.scale)
             funding, charge = self.owed(market, pos, funding_index)
             lost = pos.cost - value + funding + charge
-            loss = lost if lost > 0 else 0
             notional = mul_div_down(abs(pos.size), price, self.scale)
             reward_cap += mul_div_down(notional, self.markets[market].liquidation_penalty, WAD)
-            book.append((market, pos.size, notional, price, funding_index, loss))
-            losses[market] = loss
-            notionals[market] = notional
-            charge_longs[market] = pos.size < 0
-            total_loss += loss
-            total_notional += notional
+            book.rows.append((market, pos.size, notional, price, funding_index, max(lost, 0)))
+            book.losses[market] = max(lost, 0)
+            book.notionals[market] = notional
+            book.charge_longs[market] = pos.size < 0
+        book.insurance_paid, book.reward = self._cover(book.deficit, reward_cap)
+        book.shares = split_residual(book.deficit - book.insurance_paid, book.losses, book.notionals)
+        return book
 
-        insurance_paid, reward = self._cover(deficit, reward_cap)
-        residual = deficit - insurance_paid
-        socialized = 0
-        # split pro rata to the markets' losses; if none shows a loss, to their notional
-        weights, total_weight = (losses, total_loss) if total_loss > 0 else (notionals, total_notional)
-        if residual > 0 and total_weight > 0:
-            allocated = 0
-            for market in range(len(self.markets)):
-                if weights.get(market, 0) == 0:
-                    continue
-                share = min(mul_div_up(residual, weights[market], total_weight), residual - allocated)
-                allocated += share
-                socialized += self._socialize(market, charge_longs[market], share)
-        bad = residual - socialized
+    def _close_bankruptcy(self, liquidator, account, book: "Book", socialized: int, now: int):
+        """liquidation._close_bankruptcy: the rest of the residual is bad debt, the deficit is
+        written off, the keeper takes every position over at the oracle price and is paid."""
+        bad = book.deficit - book.insurance_paid - socialized
         if bad > 0:
             self.bad_debt += bad
-        self._credit(account, deficit)
-        for market, size, notional, price, funding_index, loss in book:
+        self._credit(account, book.deficit)
+        for market, size, notional, price, funding_index, loss in book.rows:
             self._transfer_position(account, liquidator, market, -size, notional, price, funding_index)
             self.events.append(("BankruptcyTakeover", account, liquidator, market, size, price, loss))
         assert self._close_account(account) == 0
-        if reward > 0:
-            self._credit(liquidator, reward)
+        if book.reward > 0:
+            self._credit(liquidator, book.reward)
         self._check_liquidator(liquidator, now)
-        self.events.append(("Bankruptcy", account, deficit, insurance_paid, socialized, bad))
+        self.events.append(("Bankruptcy", account, book.deficit, book.insurance_paid, socialized, bad))
 
     def _cover(self, deficit: int, reward_cap: int) -> tuple[int, int]:
         if self.vault is None:
