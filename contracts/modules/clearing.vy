@@ -33,9 +33,10 @@ struct Position:
     size: int256
     cost: int256
     funding_snapshot: int256
-    # the loss policy's indices (loss_index X and Y of the position's side) at the last touch
-    policy_snapshot_x: int256
-    policy_snapshot_y: int256
+    # the loss policy's stamp of the position's side at the last touch (loss_index._stamp)
+    policy_stamp: int256
+    # the position's (X, Y) snapshot word, loaded only when it missed an event (loss_index)
+    policy_xy: uint256
 
 
 struct Health:
@@ -130,10 +131,8 @@ _fills: HashMap[bytes32, uint256]
 _collateral: HashMap[address, int256]
 # packed int128 pair: size (low) | cost (high)
 _position: HashMap[address, HashMap[uint256, uint256]]
-# packed int128 pair: funding index snapshot (low) | loss policy X snapshot (high)
+# packed int128 pair: funding index snapshot (low) | loss policy stamp (high)
 _snapshot: HashMap[address, HashMap[uint256, uint256]]
-# loss policy Y snapshot (written only when the policy tracks cost)
-_snapshot_y: HashMap[address, HashMap[uint256, int256]]
 _long_open_interest: HashMap[uint256, uint256]
 _funding_index: HashMap[uint256, int256]
 # packed int128 pair: last accrual timestamp (low) | funding premium (high)
@@ -547,7 +546,7 @@ def policy_excess(account: address) -> uint256:
             continue
         position: Position = self._load(account, market)
         accrued: int256 = loss_index._accrued(
-            market, position.size, position.cost, position.policy_snapshot_x, position.policy_snapshot_y, SCALE
+            market, position.size, position.cost, position.policy_stamp, position.policy_xy, SCALE
         )
         if accrued < 0:
             excess += convert(-accrued, uint256)
@@ -765,15 +764,14 @@ def _load(account: address, market: uint256) -> Position:
     if word == 0:
         return empty(Position)
     snapshot: uint256 = self._snapshot[account][market]
-    snap_y: int256 = 0
-    if loss_index._tracks_cost():
-        snap_y = self._snapshot_y[account][market]
+    size: int256 = fixed_math._unpack_lo(word)
+    stamp: int256 = fixed_math._unpack_hi(snapshot)
     return Position(
-        size=fixed_math._unpack_lo(word),
+        size=size,
         cost=fixed_math._unpack_hi(word),
         funding_snapshot=fixed_math._unpack_lo(snapshot),
-        policy_snapshot_x=fixed_math._unpack_hi(snapshot),
-        policy_snapshot_y=snap_y,
+        policy_stamp=stamp,
+        policy_xy=loss_index._snapshot_xy(account, market, size > 0, stamp),
     )
 
 
@@ -790,24 +788,18 @@ def _owed(market: uint256, position: Position, funding_index: int256) -> (int256
         return 0, 0
     funding: int256 = fixed_math._div_ceil(position.size * (funding_index - position.funding_snapshot), SCALE_INT)
     charge: uint256 = loss_index._pending(
-        market, position.size, position.cost, position.policy_snapshot_x, position.policy_snapshot_y, SCALE
+        market, position.size, position.cost, position.policy_stamp, position.policy_xy, SCALE
     )
     return funding, charge
 
 
 @internal
-def _snap(account: address, market: uint256, funding_index: int256, long_side: bool) -> (int256, int256):
+def _snap(account: address, market: uint256, funding_index: int256, long_side: bool):
     """
-    @dev Write a position's snapshots: the funding index and its side's loss-policy indices.
-    @return The side's X and Y.
+    @dev Write a position's snapshots: the funding index and its side's loss-policy stamp
+         (loss_index._resnap keeps what else the policy needs).
     """
-    x: int256 = 0
-    y: int256 = 0
-    x, y = loss_index._index(market, long_side)
-    self._snapshot[account][market] = fixed_math._pack(funding_index, x)
-    if loss_index._tracks_cost():
-        self._snapshot_y[account][market] = y
-    return x, y
+    self._snapshot[account][market] = fixed_math._pack(funding_index, loss_index._resnap(account, market, long_side))
 
 
 @internal
@@ -821,15 +813,13 @@ def _settle(account: address, market: uint256, position: Position, funding_index
     """
     if position.size == 0:
         return position
+    stamp: int256 = loss_index._stamp(market, position.size > 0)
+    if position.funding_snapshot == funding_index and position.policy_stamp == stamp:
+        return position
     funding: int256 = fixed_math._div_ceil(position.size * (funding_index - position.funding_snapshot), SCALE_INT)
     accrued: int256 = loss_index._accrued(
-        market, position.size, position.cost, position.policy_snapshot_x, position.policy_snapshot_y, SCALE
+        market, position.size, position.cost, position.policy_stamp, position.policy_xy, SCALE
     )
-    x: int256 = 0
-    y: int256 = 0
-    x, y = loss_index._index(market, position.size > 0)
-    if position.funding_snapshot == funding_index and position.policy_snapshot_x == x and position.policy_snapshot_y == y:
-        return position
     charge: uint256 = convert(max(accrued, 0), uint256)
     excess: uint256 = convert(max(-accrued, 0), uint256)
     if funding != 0 or accrued != 0:
@@ -837,12 +827,13 @@ def _settle(account: address, market: uint256, position: Position, funding_index
         if excess > 0:
             self._vault_pending += excess
         log Settled(account=account, market=market, funding=funding, haircut=charge, excess=excess)
-    self._snapshot[account][market] = fixed_math._pack(funding_index, x)
-    if loss_index._tracks_cost() and position.policy_snapshot_y != y:
-        self._snapshot_y[account][market] = y
+    if position.policy_stamp != stamp:
+        loss_index._resnap(account, market, position.size > 0)
+    self._snapshot[account][market] = fixed_math._pack(funding_index, stamp)
     position.funding_snapshot = funding_index
-    position.policy_snapshot_x = x
-    position.policy_snapshot_y = y
+    position.policy_stamp = stamp
+    # the snapshot is now the side's own: no (X, Y) word is needed until the next event
+    position.policy_xy = 0
     return position
 
 
