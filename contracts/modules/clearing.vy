@@ -116,6 +116,7 @@ event BadDebtRepaid:
 WAD: constant(uint256) = registry.WAD  # constants.vy
 MAX_MARKETS: constant(uint256) = registry.MAX_MARKETS
 CANCELLED: constant(uint256) = 2**255
+_TIME_MASK: constant(uint256) = 2**64 - 1
 
 collateral_token: public(immutable(address))
 # notional in base units = size * price / SCALE
@@ -134,9 +135,11 @@ _position: HashMap[address, HashMap[uint256, uint256]]
 # packed int128 pair: funding index snapshot (low) | loss policy stamp (high)
 _snapshot: HashMap[address, HashMap[uint256, uint256]]
 _long_open_interest: HashMap[uint256, uint256]
-_funding_index: HashMap[uint256, int256]
-# packed int128 pair: last accrual timestamp (low) | funding premium (high)
-_funding_clock: HashMap[uint256, uint256]
+# a market's funding, one word (a fill reads it once): the index (int128, high 128 bits) |
+# the premium (int64, bits 64..127) | the last accrual's timestamp (uint64, low 64 bits). The
+# index fits int128 as every position's snapshot of it always had to (`_pack` reverts past
+# it); |premium| <= MAX_FUNDING_PREMIUM = 1e17 < 2**63; a timestamp < 2**64 s.
+_funding: HashMap[uint256, uint256]
 # fees not yet split between vault and protocol, and vault revenue waiting to be swept
 _fees_unswept: uint256
 _vault_pending: uint256
@@ -695,18 +698,18 @@ def _funding_state(market: uint256, price: uint256) -> (int256, int256):
     @param price The oracle price the elapsed time is charged at (0: only the premium is used).
     @return The funding index and the premium (1e18 = 100 % per period) at block.timestamp.
     """
-    clock: uint256 = self._funding_clock[market]
-    index: int256 = self._funding_index[market]
+    word: uint256 = self._funding[market]
+    index: int256 = fixed_math._unpack_hi(word)
     period: uint256 = 0
     cap: uint256 = 0
     period, cap = registry._funding_conf(market)
-    stored: int256 = fixed_math._unpack_hi(clock)
+    stored: int256 = self._premium_of(word)
     # a premium stored under a looser cap is clamped to the current one
     level: uint256 = min(fixed_math._abs(stored), cap)
     if level == 0:
         return index, 0
     # the decay truncates (the premium fades at most 1e-18 slower)
-    decay: uint256 = min(level, 2 * cap * (block.timestamp - convert(fixed_math._unpack_lo(clock), uint256)) // period)
+    decay: uint256 = min(level, 2 * cap * (block.timestamp - (word & _TIME_MASK)) // period)
     # the premium falls by 2 * cap per period, so the time it spends between two levels is
     # their difference * period / (2 * cap): the index grows by the area under it,
     # (level^2 - new level^2) * period / (4 * cap), times price / period
@@ -733,22 +736,28 @@ def _accrue(market: uint256, price: uint256, fill_size: uint256, premium: int256
     @param premium The fill's premium, already capped.
     @return The funding index at now.
     """
-    clock: uint256 = self._funding_clock[market]
-    stored: int256 = fixed_math._unpack_hi(clock)
+    word: uint256 = self._funding[market]
     index: int256 = 0
     new_premium: int256 = 0
     index, new_premium = self._funding_state(market, price)
     if fill_size > 0:
         weight_base: int256 = convert(self._long_open_interest[market] + fill_size, int256)
         new_premium += (premium - new_premium) * convert(fill_size, int256) // weight_base
-    changed: bool = index != self._funding_index[market]
-    if changed:
-        self._funding_index[market] = index
     # with nothing accrued and the premium unchanged the clock need not move
-    if changed or new_premium != stored:
-        self._funding_clock[market] = fixed_math._pack(convert(block.timestamp, int256), new_premium)
+    if index != fixed_math._unpack_hi(word) or new_premium != self._premium_of(word):
+        # the premium stays within the cap (<= 1e17 in magnitude), so the low half fits int128
+        self._funding[market] = fixed_math._pack(new_premium * 2**64 + convert(block.timestamp, int256), index)
         log Funding(market=market, index=index, premium=new_premium)
     return index
+
+
+@internal
+@pure
+def _premium_of(word: uint256) -> int256:
+    """
+    @dev The premium out of a market's funding word (bits 64..127, sign-extended).
+    """
+    return convert(convert(word << 128, bytes32), int256) >> 192
 
 
 # ---------------------------------------------------------------- internal: accounts
