@@ -39,6 +39,8 @@ from . import fixed_math
 loss_policy: public(constant(String[32])) = "adl"
 # ADL charges per fill, not through loss_index's lazy indices: their Y and |cost| sums stay off
 TRACKS_COST: constant(bool) = False
+# no index word at all: a fill reads none
+CHARGES_INDEX: constant(bool) = False
 
 _MANTISSA_BITS: constant(uint256) = 7
 _MANTISSA: constant(uint256) = 2**_MANTISSA_BITS
@@ -195,6 +197,13 @@ def _move(market: uint256, old_word: uint256, new_word: uint256):
     """
     old_size: int256 = fixed_math._unpack_lo(old_word)
     new_size: int256 = fixed_math._unpack_lo(new_word)
+    if old_size != 0 and new_size != 0 and (old_size > 0) == (new_size > 0):
+        old_cost: uint256 = fixed_math._abs(fixed_math._unpack_hi(old_word))
+        new_cost: uint256 = fixed_math._abs(fixed_math._unpack_hi(new_word))
+        # the same entry price exactly (|cost| / |size| equal; products < 2**254) on the same
+        # side of MIN_RANK_COST: the same bucket, without computing it
+        if old_cost * fixed_math._abs(new_size) == new_cost * fixed_math._abs(old_size) and (old_cost < MIN_RANK_COST) == (new_cost < MIN_RANK_COST):
+            return
     old_id: uint256 = 0
     new_id: uint256 = 0
     if old_size != 0:

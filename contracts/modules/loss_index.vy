@@ -20,6 +20,8 @@
      Layout and gas, chosen so that a fill with no event since the positions' snapshots reads
      one policy word per market (`_stamp`): a position's snapshot word in clearing holds, next
      to its funding snapshot, the side's stamp when it was taken.
+       - No index (adl, which charges by deleveraging fills): the stamp is 0 and nothing is
+         read.
        - Size only (pro_rata_size): the stamp is X itself; both sides' X share one word
          (`_x`, long high, short low). Y and the |cost| sums stay off.
        - Cost tracked (`_TRACK_COST`, profit_clawback): the stamp is the side's event count,
@@ -44,6 +46,8 @@ _WAD: constant(uint256) = 10**18
 _COST_MAX: constant(uint256) = 2**100 - 1
 _COUNT_MAX: constant(uint256) = 2**28 - 1
 
+# whether the policy charges through the indices at all (set once by the deployable)
+_INDEXED: immutable(bool)
 # whether Y and the per-side |cost| sums are maintained (set once by the deployable)
 _TRACK_COST: immutable(bool)
 
@@ -60,11 +64,14 @@ socialized_loss: public(HashMap[uint256, uint256])
 
 
 @deploy
-def __init__(track_cost: bool):
+def __init__(track_cost: bool, charges_index: bool):
     """
     @param track_cost Keep Y and the per-side |cost| sums (a policy that charges per unit of
            cost, such as profit_clawback); false for a policy charging per unit of size.
+    @param charges_index Whether the policy charges through the indices (false for adl: no fill
+           then reads an index word).
     """
+    _INDEXED = charges_index
     _TRACK_COST = track_cost
 
 
@@ -106,6 +113,8 @@ def _index(market: uint256, long_side: bool) -> (int256, int256):
     @dev The side's current X and Y (Y is 0 when cost is not tracked).
     @return X (price units per unit of size), Y (1e18 = 100 % of |cost|).
     """
+    if not _INDEXED:
+        return 0, 0
     if _TRACK_COST:
         word: uint256 = self._xy[self._xy_key(market, long_side)]
         return fixed_math._unpack_lo(word), fixed_math._unpack_hi(word)
@@ -128,8 +137,11 @@ def _count(word: uint256, long_side: bool) -> uint256:
 def _stamp(market: uint256, long_side: bool) -> int256:
     """
     @dev The side's stamp: what a position's snapshot records and what tells whether an event
-         charged the side since (X when only size is charged, the event count otherwise).
+         charged the side since (X when only size is charged, the event count otherwise; 0
+         without an index).
     """
+    if not _INDEXED:
+        return 0
     if _TRACK_COST:
         return convert(self._count(self._cost_sums[market], long_side), int256)
     return self._side(self._x[market], long_side)
@@ -213,6 +225,8 @@ def _bump(market: uint256, long_side: bool, dx: int256, dy: int256) -> bool:
          int128 range or the count its cap (the caller then records the amount as bad debt).
     @return Whether the indices moved.
     """
+    if not _INDEXED:
+        return False
     x: int256 = 0
     y: int256 = 0
     x, y = self._index(market, long_side)

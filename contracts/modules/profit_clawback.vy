@@ -38,6 +38,8 @@ uses: loss_index
 loss_policy: public(constant(String[32])) = "profit_clawback"
 # the policy charges per unit of cost too: loss_index keeps Y and the per-side |cost| sums
 TRACKS_COST: constant(bool) = True
+# the policy charges through loss_index's indices
+CHARGES_INDEX: constant(bool) = True
 
 _WAD: constant(uint256) = 10**18
 
