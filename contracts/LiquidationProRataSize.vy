@@ -93,6 +93,6 @@ def _charge_policy(book: liquidation.Bankrupt) -> uint256:
         if share == 0:
             continue
         socialized += policy._charge(
-            market, book.charge_longs[market], share, clearing._long_open_interest[market], book.prices[market], clearing._scale()
+            market, book.charge_longs[market], share, clearing._open_interest(market), book.prices[market], clearing._scale()
         )
     return socialized
