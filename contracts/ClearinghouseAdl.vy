@@ -103,6 +103,8 @@ def __init__(collateral: address):
         log liquidation.BankruptcyTakeover(account=empty(address), liquidator=empty(address), market=0, size=0, price=0, loss=0)
         log liquidation.KeeperRewarded(keeper=empty(address), amount=0)
         log policy.Deleveraged(account=empty(address), counterparty=empty(address), market=0, size=0, price=0)
+        log clearing.InsuranceVaultSet(vault=empty(address))
+        log clearing.ProtocolFeesWithdrawn(receiver=empty(address), amount=0)
 
 
 @external
