@@ -24,6 +24,9 @@ def test_set_insurance_vault_runs_on_the_engine(adl, project, owner, attacker):
         ch.set_insurance_vault(vault, sender=attacker)
     with ape.reverts("clearing: zero vault"):
         ch.set_insurance_vault(ZERO_ADDRESS, sender=owner)
+    other_asset = owner.deploy(project.MockToken, "Other", "OTH", 18)
+    with ape.reverts("clearing: vault asset mismatch"):
+        ch.set_insurance_vault(owner.deploy(project.InsuranceVault, other_asset, ch, 86400), sender=owner)
     foreign = owner.deploy(project.InsuranceVault, adl.token, attacker, 86400)
     with ape.reverts("clearing: vault bound to another clearinghouse"):
         ch.set_insurance_vault(foreign, sender=owner)
