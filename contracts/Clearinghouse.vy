@@ -60,7 +60,7 @@ def __init__(collateral: address):
     decimals: uint256 = convert(staticcall IERC20Detailed(collateral).decimals(), uint256)
     ownable.__init__()
     registry.__init__(10**decimals)
-    loss_index.__init__(policy.TRACKS_COST)
+    loss_index.__init__(policy.TRACKS_COST, policy.CHARGES_INDEX)
     clearing.__init__(collateral, decimals)
     if False:
         # never runs: lists the events the engine emits from this address in this ABI

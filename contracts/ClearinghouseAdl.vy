@@ -9,8 +9,9 @@
         against the opposite side's winners, best-ranked first, at the bankruptcy price
         (contracts/modules/adl.vy, deleveraging.vy); whatever no winner can pay is bad debt.
 @dev Thin deployable, sibling of Clearinghouse.vy (pro_rata_size). `liquidate`,
-     `liquidate_bankrupt` and `deleverage` run the code of LiquidationAdl by DELEGATECALL on
-     this contract's storage. `trade` and `withdraw` wrap clearing's internals: a fill keeps the
+     `liquidate_bankrupt` and `deleverage`, and the owner's vault wiring, fee withdrawal and
+     forward-only setters, run the code of LiquidationAdl by DELEGATECALL on this contract's
+     storage. `trade` and `withdraw` wrap clearing's internals: a fill keeps the
      ADL ranking in step (adl._on_fill), and an account under resolution can neither trade nor
      withdraw. Both deployables initialize the same modules in the same order, `adl` (the only
      policy with storage) last, so their storage layouts agree.
@@ -56,9 +57,7 @@ exports: (
     clearing.insurance_vault,
     clearing.bad_debt,
     clearing.protocol_fees,
-    clearing.set_insurance_vault,
     clearing.sweep_fees,
-    clearing.withdraw_protocol_fees,
     clearing.deposit,
     clearing.cancel,
     clearing.settle,
@@ -94,7 +93,7 @@ def __init__(collateral: address):
     decimals: uint256 = convert(staticcall IERC20Detailed(collateral).decimals(), uint256)
     ownable.__init__()
     registry.__init__(10**decimals)
-    loss_index.__init__(policy.TRACKS_COST)
+    loss_index.__init__(policy.TRACKS_COST, policy.CHARGES_INDEX)
     clearing.__init__(collateral, decimals)
     policy.__init__(decimals)
     if False:
@@ -104,6 +103,8 @@ def __init__(collateral: address):
         log liquidation.BankruptcyTakeover(account=empty(address), liquidator=empty(address), market=0, size=0, price=0, loss=0)
         log liquidation.KeeperRewarded(keeper=empty(address), amount=0)
         log policy.Deleveraged(account=empty(address), counterparty=empty(address), market=0, size=0, price=0)
+        log clearing.InsuranceVaultSet(vault=empty(address))
+        log clearing.ProtocolFeesWithdrawn(receiver=empty(address), amount=0)
 
 
 @external
@@ -146,6 +147,29 @@ def withdraw(amount: uint256):
     """
     policy._check_active(msg.sender)
     clearing._withdraw(amount, msg.sender)
+
+
+@external
+@reentrant
+def set_insurance_vault(vault: address):
+    """
+    @notice Wire the insurance vault (owner, once; see clearing.set_insurance_vault). Runs on
+            the engine, which keeps this deployable below EIP-170.
+    @param vault An InsuranceVault over this Clearinghouse's collateral token.
+    """
+    engine_link._delegate()
+
+
+@external
+@reentrant
+def withdraw_protocol_fees(receiver: address, amount: uint256):
+    """
+    @notice Owner withdraws protocol fees, after bad debt is paid down (see
+            clearing.withdraw_protocol_fees). Runs on the engine.
+    @param receiver Where the fees go.
+    @param amount Collateral base units, at most `protocol_fees()` after the split.
+    """
+    engine_link._delegate()
 
 
 @external

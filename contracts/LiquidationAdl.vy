@@ -33,7 +33,9 @@ initializes: deleveraging[registry := registry, loss_index := loss_index, cleari
 exports: (
     policy.loss_policy,
     clearing.collateral_token,
-    # owner setters the Clearinghouse delegates here (room under EIP-170)
+    # owner functions the Clearinghouse delegates here (room under EIP-170)
+    clearing.set_insurance_vault,
+    clearing.withdraw_protocol_fees,
     clearing.set_margins,
     clearing.set_funding_params,
     clearing.set_insurance_fee_share,
@@ -49,7 +51,7 @@ def __init__(collateral: address):
     decimals: uint256 = convert(staticcall IERC20Detailed(collateral).decimals(), uint256)
     ownable.__init__()
     registry.__init__(10**decimals)
-    loss_index.__init__(policy.TRACKS_COST)
+    loss_index.__init__(policy.TRACKS_COST, policy.CHARGES_INDEX)
     clearing.__init__(collateral, decimals)
     policy.__init__(decimals)
 

@@ -44,7 +44,7 @@ def __init__(collateral: address):
     decimals: uint256 = convert(staticcall IERC20Detailed(collateral).decimals(), uint256)
     ownable.__init__()
     registry.__init__(10**decimals)
-    loss_index.__init__(policy.TRACKS_COST)
+    loss_index.__init__(policy.TRACKS_COST, policy.CHARGES_INDEX)
     clearing.__init__(collateral, decimals)
 
 
@@ -93,6 +93,6 @@ def _charge_policy(book: liquidation.Bankrupt) -> uint256:
         if share == 0:
             continue
         socialized += policy._charge(
-            market, book.charge_longs[market], share, clearing._long_open_interest[market], book.prices[market], clearing._scale()
+            market, book.charge_longs[market], share, clearing._open_interest(market), book.prices[market], clearing._scale()
         )
     return socialized

@@ -39,6 +39,8 @@ from . import fixed_math
 loss_policy: public(constant(String[32])) = "adl"
 # ADL charges per fill, not through loss_index's lazy indices: their Y and |cost| sums stay off
 TRACKS_COST: constant(bool) = False
+# no index word at all: a fill reads none
+CHARGES_INDEX: constant(bool) = False
 
 _MANTISSA_BITS: constant(uint256) = 7
 _MANTISSA: constant(uint256) = 2**_MANTISSA_BITS
@@ -46,12 +48,15 @@ _MANTISSA: constant(uint256) = 2**_MANTISSA_BITS
 _BUCKETS: constant(uint256) = 256 * _MANTISSA
 _WORDS: constant(uint256) = _BUCKETS // 256
 _HALF: constant(uint256) = 2**128 - 1
+_USED: constant(uint256) = 2**255
 # a position whose cost basis is below this (base units) is not ranked: its profit at a price
 # two buckets (>= 0.39 %) beyond its entry would round to nothing
 MIN_RANK_COST: public(constant(uint256)) = 1024
 
 
-# positions per (market, side, bucket): key market << 17 | long << 16 | bucket id
+# positions per (market, side, bucket): key market << 17 | long << 16 | bucket id; once used
+# a bucket keeps bit 255 set (_USED), so emptying it and filling it again rewrites the slot
+# (2,900 gas) instead of creating it (20,000)
 _counts: HashMap[uint256, uint256]
 # non-empty buckets: key market << 8 | long << 7 | word; bit = bucket id % 256
 _bitmap: HashMap[uint256, uint256]
@@ -121,7 +126,7 @@ def adl_bucket_count(market: uint256, long_side: bool, bucket: uint256) -> uint2
     @param bucket A bucket id (1 .. 32768).
     @return The number of positions.
     """
-    return self._counts[self._count_key(market, long_side, bucket)]
+    return self._counts[self._count_key(market, long_side, bucket)] & (_USED - 1)
 
 
 @external
@@ -195,6 +200,13 @@ def _move(market: uint256, old_word: uint256, new_word: uint256):
     """
     old_size: int256 = fixed_math._unpack_lo(old_word)
     new_size: int256 = fixed_math._unpack_lo(new_word)
+    if old_size != 0 and new_size != 0 and (old_size > 0) == (new_size > 0):
+        old_cost: uint256 = fixed_math._abs(fixed_math._unpack_hi(old_word))
+        new_cost: uint256 = fixed_math._abs(fixed_math._unpack_hi(new_word))
+        # the same entry price exactly (|cost| / |size| equal; products < 2**254) on the same
+        # side of MIN_RANK_COST: the same bucket, without computing it
+        if old_cost * fixed_math._abs(new_size) == new_cost * fixed_math._abs(old_size) and (old_cost < MIN_RANK_COST) == (new_cost < MIN_RANK_COST):
+            return
     old_id: uint256 = 0
     new_id: uint256 = 0
     if old_size != 0:
@@ -451,8 +463,8 @@ def _insert(market: uint256, long_side: bool, bucket: uint256):
          the bucket (and its word) non-empty.
     """
     key: uint256 = self._count_key(market, long_side, bucket)
-    count: uint256 = self._counts[key]
-    self._counts[key] = count + 1
+    count: uint256 = self._counts[key] & (_USED - 1)
+    self._counts[key] = (count + 1) | _USED
     if count != 0:
         return
     word: uint256 = (bucket - 1) // 256
@@ -472,8 +484,8 @@ def _remove(market: uint256, long_side: bool, bucket: uint256):
     @dev Count one position less in a bucket; clear its bit (and its word's) once empty.
     """
     key: uint256 = self._count_key(market, long_side, bucket)
-    count: uint256 = self._counts[key] - 1
-    self._counts[key] = count
+    count: uint256 = (self._counts[key] & (_USED - 1)) - 1
+    self._counts[key] = count | _USED
     if count != 0:
         return
     word: uint256 = (bucket - 1) // 256

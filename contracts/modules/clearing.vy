@@ -33,9 +33,10 @@ struct Position:
     size: int256
     cost: int256
     funding_snapshot: int256
-    # the loss policy's indices (loss_index X and Y of the position's side) at the last touch
-    policy_snapshot_x: int256
-    policy_snapshot_y: int256
+    # the loss policy's stamp of the position's side at the last touch (loss_index._stamp)
+    policy_stamp: int256
+    # the position's (X, Y) snapshot word, loaded only when it missed an event (loss_index)
+    policy_xy: uint256
 
 
 struct Health:
@@ -115,6 +116,8 @@ event BadDebtRepaid:
 WAD: constant(uint256) = registry.WAD  # constants.vy
 MAX_MARKETS: constant(uint256) = registry.MAX_MARKETS
 CANCELLED: constant(uint256) = 2**255
+_TIME_MASK: constant(uint256) = 2**64 - 1
+_OI_USED: constant(uint256) = 2**255
 
 collateral_token: public(immutable(address))
 # notional in base units = size * price / SCALE
@@ -130,14 +133,17 @@ _fills: HashMap[bytes32, uint256]
 _collateral: HashMap[address, int256]
 # packed int128 pair: size (low) | cost (high)
 _position: HashMap[address, HashMap[uint256, uint256]]
-# packed int128 pair: funding index snapshot (low) | loss policy X snapshot (high)
+# packed int128 pair: funding index snapshot (low) | loss policy stamp (high)
 _snapshot: HashMap[address, HashMap[uint256, uint256]]
-# loss policy Y snapshot (written only when the policy tracks cost)
-_snapshot_y: HashMap[address, HashMap[uint256, int256]]
+# total long size per market (`_open_interest`); bit 255 (_OI_USED) stays set once a fill has
+# written it, so a market that empties and fills again rewrites the slot (2,900 gas) instead
+# of creating it (20,000); open interest itself stays below 2**255 (it converts to int256)
 _long_open_interest: HashMap[uint256, uint256]
-_funding_index: HashMap[uint256, int256]
-# packed int128 pair: last accrual timestamp (low) | funding premium (high)
-_funding_clock: HashMap[uint256, uint256]
+# a market's funding, one word (a fill reads it once): the index (int128, high 128 bits) |
+# the premium (int64, bits 64..127) | the last accrual's timestamp (uint64, low 64 bits). The
+# index fits int128 as every position's snapshot of it always had to (`_pack` reverts past
+# it); |premium| <= MAX_FUNDING_PREMIUM = 1e17 < 2**63; a timestamp < 2**64 s.
+_funding: HashMap[uint256, uint256]
 # fees not yet split between vault and protocol, and vault revenue waiting to be swept
 _fees_unswept: uint256
 _vault_pending: uint256
@@ -222,7 +228,7 @@ def set_margins(market: uint256, imr: uint256, mmr: uint256):
     """
     ownable._check_owner()
     registry._check_market(market)
-    registry._set_margins(market, imr, mmr, self._long_open_interest[market] != 0)
+    registry._set_margins(market, imr, mmr, self._open_interest(market) != 0)
 
 
 @external
@@ -547,7 +553,7 @@ def policy_excess(account: address) -> uint256:
             continue
         position: Position = self._load(account, market)
         accrued: int256 = loss_index._accrued(
-            market, position.size, position.cost, position.policy_snapshot_x, position.policy_snapshot_y, SCALE
+            market, position.size, position.cost, position.policy_stamp, position.policy_xy, SCALE
         )
         if accrued < 0:
             excess += convert(-accrued, uint256)
@@ -560,7 +566,7 @@ def open_interest(market: uint256) -> uint256:
     """
     @notice Total long size in a market (always equal to the total short size).
     """
-    return self._long_open_interest[market]
+    return self._open_interest(market)
 
 
 @external
@@ -696,18 +702,18 @@ def _funding_state(market: uint256, price: uint256) -> (int256, int256):
     @param price The oracle price the elapsed time is charged at (0: only the premium is used).
     @return The funding index and the premium (1e18 = 100 % per period) at block.timestamp.
     """
-    clock: uint256 = self._funding_clock[market]
-    index: int256 = self._funding_index[market]
+    word: uint256 = self._funding[market]
+    index: int256 = fixed_math._unpack_hi(word)
     period: uint256 = 0
     cap: uint256 = 0
     period, cap = registry._funding_conf(market)
-    stored: int256 = fixed_math._unpack_hi(clock)
+    stored: int256 = self._premium_of(word)
     # a premium stored under a looser cap is clamped to the current one
     level: uint256 = min(fixed_math._abs(stored), cap)
     if level == 0:
         return index, 0
     # the decay truncates (the premium fades at most 1e-18 slower)
-    decay: uint256 = min(level, 2 * cap * (block.timestamp - convert(fixed_math._unpack_lo(clock), uint256)) // period)
+    decay: uint256 = min(level, 2 * cap * (block.timestamp - (word & _TIME_MASK)) // period)
     # the premium falls by 2 * cap per period, so the time it spends between two levels is
     # their difference * period / (2 * cap): the index grows by the area under it,
     # (level^2 - new level^2) * period / (4 * cap), times price / period
@@ -734,22 +740,28 @@ def _accrue(market: uint256, price: uint256, fill_size: uint256, premium: int256
     @param premium The fill's premium, already capped.
     @return The funding index at now.
     """
-    clock: uint256 = self._funding_clock[market]
-    stored: int256 = fixed_math._unpack_hi(clock)
+    word: uint256 = self._funding[market]
     index: int256 = 0
     new_premium: int256 = 0
     index, new_premium = self._funding_state(market, price)
     if fill_size > 0:
-        weight_base: int256 = convert(self._long_open_interest[market] + fill_size, int256)
+        weight_base: int256 = convert(self._open_interest(market) + fill_size, int256)
         new_premium += (premium - new_premium) * convert(fill_size, int256) // weight_base
-    changed: bool = index != self._funding_index[market]
-    if changed:
-        self._funding_index[market] = index
     # with nothing accrued and the premium unchanged the clock need not move
-    if changed or new_premium != stored:
-        self._funding_clock[market] = fixed_math._pack(convert(block.timestamp, int256), new_premium)
+    if index != fixed_math._unpack_hi(word) or new_premium != self._premium_of(word):
+        # the premium stays within the cap (<= 1e17 in magnitude), so the low half fits int128
+        self._funding[market] = fixed_math._pack(new_premium * 2**64 + convert(block.timestamp, int256), index)
         log Funding(market=market, index=index, premium=new_premium)
     return index
+
+
+@internal
+@pure
+def _premium_of(word: uint256) -> int256:
+    """
+    @dev The premium out of a market's funding word (bits 64..127, sign-extended).
+    """
+    return convert(convert(word << 128, bytes32), int256) >> 192
 
 
 # ---------------------------------------------------------------- internal: accounts
@@ -765,15 +777,14 @@ def _load(account: address, market: uint256) -> Position:
     if word == 0:
         return empty(Position)
     snapshot: uint256 = self._snapshot[account][market]
-    snap_y: int256 = 0
-    if loss_index._tracks_cost():
-        snap_y = self._snapshot_y[account][market]
+    size: int256 = fixed_math._unpack_lo(word)
+    stamp: int256 = fixed_math._unpack_hi(snapshot)
     return Position(
-        size=fixed_math._unpack_lo(word),
+        size=size,
         cost=fixed_math._unpack_hi(word),
         funding_snapshot=fixed_math._unpack_lo(snapshot),
-        policy_snapshot_x=fixed_math._unpack_hi(snapshot),
-        policy_snapshot_y=snap_y,
+        policy_stamp=stamp,
+        policy_xy=loss_index._snapshot_xy(account, market, size > 0, stamp),
     )
 
 
@@ -790,24 +801,18 @@ def _owed(market: uint256, position: Position, funding_index: int256) -> (int256
         return 0, 0
     funding: int256 = fixed_math._div_ceil(position.size * (funding_index - position.funding_snapshot), SCALE_INT)
     charge: uint256 = loss_index._pending(
-        market, position.size, position.cost, position.policy_snapshot_x, position.policy_snapshot_y, SCALE
+        market, position.size, position.cost, position.policy_stamp, position.policy_xy, SCALE
     )
     return funding, charge
 
 
 @internal
-def _snap(account: address, market: uint256, funding_index: int256, long_side: bool) -> (int256, int256):
+def _snap(account: address, market: uint256, funding_index: int256, long_side: bool):
     """
-    @dev Write a position's snapshots: the funding index and its side's loss-policy indices.
-    @return The side's X and Y.
+    @dev Write a position's snapshots: the funding index and its side's loss-policy stamp
+         (loss_index._resnap keeps what else the policy needs).
     """
-    x: int256 = 0
-    y: int256 = 0
-    x, y = loss_index._index(market, long_side)
-    self._snapshot[account][market] = fixed_math._pack(funding_index, x)
-    if loss_index._tracks_cost():
-        self._snapshot_y[account][market] = y
-    return x, y
+    self._snapshot[account][market] = fixed_math._pack(funding_index, loss_index._resnap(account, market, long_side))
 
 
 @internal
@@ -821,15 +826,13 @@ def _settle(account: address, market: uint256, position: Position, funding_index
     """
     if position.size == 0:
         return position
+    stamp: int256 = loss_index._stamp(market, position.size > 0)
+    if position.funding_snapshot == funding_index and position.policy_stamp == stamp:
+        return position
     funding: int256 = fixed_math._div_ceil(position.size * (funding_index - position.funding_snapshot), SCALE_INT)
     accrued: int256 = loss_index._accrued(
-        market, position.size, position.cost, position.policy_snapshot_x, position.policy_snapshot_y, SCALE
+        market, position.size, position.cost, position.policy_stamp, position.policy_xy, SCALE
     )
-    x: int256 = 0
-    y: int256 = 0
-    x, y = loss_index._index(market, position.size > 0)
-    if position.funding_snapshot == funding_index and position.policy_snapshot_x == x and position.policy_snapshot_y == y:
-        return position
     charge: uint256 = convert(max(accrued, 0), uint256)
     excess: uint256 = convert(max(-accrued, 0), uint256)
     if funding != 0 or accrued != 0:
@@ -837,12 +840,13 @@ def _settle(account: address, market: uint256, position: Position, funding_index
         if excess > 0:
             self._vault_pending += excess
         log Settled(account=account, market=market, funding=funding, haircut=charge, excess=excess)
-    self._snapshot[account][market] = fixed_math._pack(funding_index, x)
-    if loss_index._tracks_cost() and position.policy_snapshot_y != y:
-        self._snapshot_y[account][market] = y
+    if position.policy_stamp != stamp:
+        loss_index._resnap(account, market, position.size > 0)
+    self._snapshot[account][market] = fixed_math._pack(funding_index, stamp)
     position.funding_snapshot = funding_index
-    position.policy_snapshot_x = x
-    position.policy_snapshot_y = y
+    position.policy_stamp = stamp
+    # the snapshot is now the side's own: no (X, Y) word is needed until the next event
+    position.policy_xy = 0
     return position
 
 
@@ -954,9 +958,18 @@ def _long_delta(old_size: int256, new_size: int256) -> int256:
 
 
 @internal
+@view
+def _open_interest(market: uint256) -> uint256:
+    """
+    @dev A market's open interest: its total long size (equal to its total short size).
+    """
+    return self._long_open_interest[market] & (_OI_USED - 1)
+
+
+@internal
 def _update_open_interest(market: uint256, delta: int256) -> uint256:
-    open_interest: uint256 = convert(convert(self._long_open_interest[market], int256) + delta, uint256)
-    self._long_open_interest[market] = open_interest
+    open_interest: uint256 = convert(convert(self._open_interest(market), int256) + delta, uint256)
+    self._long_open_interest[market] = open_interest | _OI_USED
     return open_interest
 
 

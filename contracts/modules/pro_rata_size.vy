@@ -24,6 +24,8 @@ uses: loss_index
 loss_policy: public(constant(String[32])) = "pro_rata_size"
 # the policy charges per unit of size only: loss_index's Y and |cost| sums stay off
 TRACKS_COST: constant(bool) = False
+# the policy charges through loss_index's indices
+CHARGES_INDEX: constant(bool) = True
 
 event Socialized:
     market: indexed(uint256)

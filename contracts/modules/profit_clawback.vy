@@ -25,8 +25,9 @@
      dY likewise, each position's two terms round up, and the side's profit is rounded down:
      the total is never below the residual. The bound "never more than its profit" holds per
      event; a position left untouched over several events pays each event's fraction of its
-     profit at that event. Gas per event O(1): two index writes, whatever the number of
-     accounts; the per-side |cost| sums cost one storage write per fill.
+     profit at that event. Gas per event O(1), whatever the number of accounts: one index word
+     (the side's X and Y) and the side's event count are written; the per-side |cost| sums
+     (which carry the event counts) cost one storage write per fill.
 """
 
 from . import fixed_math
@@ -38,6 +39,8 @@ uses: loss_index
 loss_policy: public(constant(String[32])) = "profit_clawback"
 # the policy charges per unit of cost too: loss_index keeps Y and the per-side |cost| sums
 TRACKS_COST: constant(bool) = True
+# the policy charges through loss_index's indices
+CHARGES_INDEX: constant(bool) = True
 
 _WAD: constant(uint256) = 10**18
 
