@@ -413,6 +413,7 @@ class VaultModel:
     def request_redeem(self, sender, shares: int, now: int):
         """After the Clearinghouse's sweep (see ClearinghouseModel.vault_request_redeem)."""
         req = self.request(sender)
+        require(shares != 0 or req.shares != 0, "requestRedeem: zero shares")  # 0 renews an existing request
         require(self.balance(sender) >= shares, "erc20: transfer amount exceeds balance")
         self.balances[sender] = self.balance(sender) - shares
         start = now + self.cooldown
