@@ -98,3 +98,12 @@ def anvil_chain(anvil_bin):
         chain = RpcChain(node.url)
         yield chain
         chain.close()
+
+
+@pytest.fixture(scope="session")
+def small_bench(artifacts, anvil_bin):
+    """`simulation.bench.measure` with tiny counts (200 batched fills, 3 through ape, 100 per
+    block), run once for test_sim_bench.py and test_sim_e2e.py, which assert on it."""
+    from simulation.bench import measure
+
+    return measure(n_batched=200, n_ape=3, per_block=100)

@@ -1,10 +1,10 @@
 """`clawback-sim bench`: the three paths run the same fills, the per-run costs and the scale curve."""
-from simulation.bench import PHASES, format_scale, measure, run_costs, scale_point
+from simulation.bench import PHASES, format_scale, run_costs, scale_point
 from simulation.cli import main
 
 
-def test_three_paths_same_fills_without_reverts(artifacts, anvil_bin):
-    r = measure(n_batched=200, n_ape=3, per_block=100)
+def test_three_paths_same_fills_without_reverts(small_bench):
+    r = small_bench
     assert (r.revm.tx, r.batched.tx, r.ape.tx) == (200, 200, 3)
     assert r.revm.reverted == r.batched.reverted == r.ape.reverted == 0
     assert r.revm.cpu > 0 and r.batched.cpu > 0  # anvil's CPU is counted too

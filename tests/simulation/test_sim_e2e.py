@@ -81,11 +81,9 @@ def test_grid_points():
     assert grid_points({"a": [1, 2], "b": ["x"]}) == [{"a": 1, "b": "x"}, {"a": 2, "b": "x"}]
 
 
-def test_bench_smoke(artifacts, anvil_bin, capsys):
+def test_bench_smoke(small_bench):
     """`clawback-sim bench` with tiny counts: both paths run the same kind of trades without reverts."""
-    from simulation.bench import measure
-
-    r = measure(n_batched=200, n_ape=3, per_block=100)
+    r = small_bench
     assert r.batched_tx == 200 and r.batched_reverted == 0
     assert r.ape_tx == 3 and r.ape_reverted == 0
     assert r.batched_rate > r.ape_rate

@@ -83,3 +83,11 @@ def test_find_anvil_never_returns_the_node_wrapper(tmp_path, monkeypatch):
     native.write_text("#!/bin/sh\nexit 1\n")
     native.chmod(0o755)
     assert paths.find_anvil() == str(native)
+
+
+def test_no_contract_prints():
+    """tests/conftest.py skips ape's search for `print()` output after every transaction (it
+    replays each one); that is only right while no contract prints."""
+    printing = [f"{path.relative_to(ROOT)}:{n}" for path in sorted((ROOT / "contracts").rglob("*.vy"))
+                for n, line in enumerate(path.read_text().splitlines(), 1) if line.strip().startswith("print(")]
+    assert not printing, f"contracts print (drop _no_print_replay from tests/conftest.py): {printing}"
