@@ -34,6 +34,20 @@ def _count(text: str) -> int:
     return v
 
 
+def add_run_options(parser: argparse.ArgumentParser) -> None:
+    """The options every command that runs many runs as Dask tasks shares: where the runs go
+    (--workers / --cluster), how long each is (--blocks) and on which chain (--chain)."""
+    parser.add_argument("--workers", type=_count, default=2,
+                        help="local Dask worker processes, one thread each (default 2; ignored with --cluster)")
+    parser.add_argument("--cluster", default=None, metavar="ADDRESS",
+                        help="submit the runs to a running Dask scheduler, e.g. tcp://10.0.0.5:8786, instead of a "
+                             "local cluster")
+    parser.add_argument("--blocks", type=_count, default=None, help="blocks per run (default: the scenario's)")
+    parser.add_argument("--chain", default="revm", metavar="revm|anvil",
+                        help="chain per run: revm (default: in process, deployed once per worker and restored from "
+                             "a snapshot) or anvil (a private anvil per run)")
+
+
 def _seed(text: str) -> int:
     """A non-negative integer seed."""
     try:
@@ -74,14 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "earlier sweep extends it and the rows are merged")
     s.add_argument("--set", action="append", metavar="PARAM=V1,V2,...", dest="sets",
                    help="a parameter and the values to sweep, e.g. agents.stakers.capital=20000,60000 (repeatable)")
-    s.add_argument("--workers", type=_count, default=2,
-                   help="local Dask worker processes, one thread each (default 2; ignored with --cluster)")
-    s.add_argument("--cluster", default=None, metavar="ADDRESS",
-                   help="submit the runs to a running Dask scheduler, e.g. tcp://10.0.0.5:8786, instead of a local cluster")
-    s.add_argument("--blocks", type=_count, default=None, help="blocks per run (default: the scenario's)")
-    s.add_argument("--chain", default="revm", metavar="revm|anvil",
-                   help="chain per run: revm (default: in process, deployed once per worker and restored from a "
-                        "snapshot) or anvil (a private anvil per run)")
+    add_run_options(s)
     s.add_argument("--out", default=None, metavar="DIR", help="output folder (default: runs/sweep-SCENARIO)")
     s.add_argument("--force", action="store_true", help="rerun (and replace) runs the output folder already has, "
                                                         "or write into a folder that is not a sweep's")
@@ -113,11 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
         g.add_argument("--probes", type=_count, default=6, help="most probes (runs of all seeds), default 6")
         g.add_argument("--set", action="append", metavar="PARAM=VALUE", dest="sets",
                        help="a fixed override for every run (repeatable)")
-        g.add_argument("--workers", type=_count, default=2,
-                       help="local Dask worker processes, one thread each (default 2; ignored with --cluster)")
-        g.add_argument("--cluster", default=None, metavar="ADDRESS", help="submit the runs to a running Dask scheduler")
-        g.add_argument("--blocks", type=_count, default=None, help="blocks per run (default: the scenario's)")
-        g.add_argument("--chain", default="revm", metavar="revm|anvil", help="chain per run (default revm)")
+        add_run_options(g)
         g.add_argument("--out", default=None, metavar="DIR", help="output folder (default: runs/NAME-SCENARIO)")
         g.add_argument("--force", action="store_true", help="write into an existing output folder")
 

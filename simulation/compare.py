@@ -202,11 +202,9 @@ def add_compare_parser(sub: Any) -> argparse.ArgumentParser:
     c.add_argument("--policies", default=",".join(KNOWN_POLICIES), metavar="P1,P2,...",
                    help=f"at least two loss policies (default: {','.join(KNOWN_POLICIES)})")
     c.add_argument("--seeds", type=_count, default=4, help="seeds 1..N per policy (default 4)")
-    c.add_argument("--workers", type=_count, default=2,
-                   help="local Dask worker processes, one thread each (default 2; ignored with --cluster)")
-    c.add_argument("--cluster", default=None, metavar="ADDRESS", help="submit the runs to a running Dask scheduler")
-    c.add_argument("--blocks", type=_count, default=None, help="blocks per run (default: the scenario's)")
-    c.add_argument("--chain", default="revm", metavar="revm|anvil", help="chain per run (default revm)")
+    from .cli import add_run_options  # noqa: PLC0415 - cli imports this module when it builds its parser
+
+    add_run_options(c)
     c.add_argument("--out", default=None, metavar="DIR", help="output folder (default: runs/compare-SCENARIO)")
     c.add_argument("--set", action="append", metavar="PARAM=VALUE", dest="sets",
                    help="override a scenario parameter for every run, e.g. agents.stakers.capital=20000 (repeatable)")
