@@ -3,6 +3,7 @@ keeper takes over all three at oracle prices; the residual is split across the l
 pro rata to their losses (each share rounded up, the last capped so they sum to the residual)
 and charged to each market's opposite side; the winning market is not charged."""
 import pytest
+from support.adl_model import split_shares
 from support.drivers import set_price
 from support.model import (
     MAKER_FEE,
@@ -25,16 +26,9 @@ SIZES = {0: WAD, 1: -WAD, 2: WAD}
 
 
 def split(residual, losses):
-    """liquidate_bankrupt's allocation: ceil(residual * loss / total), capped at what is left."""
-    total = sum(losses.values())
-    shares, allocated = {}, 0
-    for market in sorted(losses):
-        if losses[market] == 0:
-            continue
-        share = min(mul_div_up(residual, losses[market], total), residual - allocated)
-        allocated += share
-        shares[market] = share
-    return shares
+    """liquidate_bankrupt's allocation: ceil(residual * loss / total), capped at what is left
+    (the model's split, shared with every policy's waterfall)."""
+    return split_shares(residual, losses, sum(losses.values()))
 
 
 def open_book(protocol, trader, counterparty, liquidator):
