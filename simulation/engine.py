@@ -299,28 +299,29 @@ class Engine:
     verify_carry = False  # tests: also read every account each block and fail if a carried value differs
 
     def read_calls(self) -> list[tuple[str, bytes]]:
-        """The block's reads of everything but the accounts (cached until the address sets change)."""
-        key = (len(self.wallet_addrs), len(self.share_addrs))
-        if getattr(self, "_calls_key", None) == key:
-            return self._calls
-        self._calls_key = key
-        self._calls = self._build_read_calls()
-        return self._calls
-
-    def _build_read_calls(self) -> list[tuple[str, bytes]]:
-        p = self.p
-        M = len(self.sc.markets)
-        calls = []
-        for m in range(M):
-            calls += [(p.ch, p.f_oi.encode(m)), (p.ch, p.f_index.encode(m)), (p.ch, p.f_soc.encode(m))]
-        calls += [(p.ch, p.f_treasury.encode()), (p.ch, p.f_bad.encode()), (p.token, p.f_bal.encode(p.ch)),
-                  (p.token, p.f_bal.encode(p.vault)), (p.vault, p.f_v_assets.encode()),
-                  (p.vault, p.f_v_supply.encode()), (p.vault, p.f_v_c2a.encode(10**self.vault_decimals))]
-        calls += [(p.token, p.f_bal.encode(a)) for a in self.wallet_addrs]
-        calls += [(p.vault, p.f_v_bal.encode(a)) for a in self.share_addrs]
-        calls += [(p.vault, p.f_v_reqview.encode(a)) for a in self.share_addrs]
-        calls.append((p.vault, p.f_v_open_losses.encode()))
+        """The block's reads of the markets, the pools and the vault's totals (everything but the
+        accounts, wallets and vault holders; encoded once)."""
+        calls = self.__dict__.get("_calls")
+        if calls is None:
+            p = self.p
+            calls = []
+            for m in range(len(self.sc.markets)):
+                calls += [(p.ch, p.f_oi.encode(m)), (p.ch, p.f_index.encode(m)), (p.ch, p.f_soc.encode(m))]
+            calls += [(p.ch, p.f_treasury.encode()), (p.ch, p.f_bad.encode()), (p.token, p.f_bal.encode(p.ch)),
+                      (p.token, p.f_bal.encode(p.vault)), (p.vault, p.f_v_assets.encode()),
+                      (p.vault, p.f_v_supply.encode()), (p.vault, p.f_v_c2a.encode(10**self.vault_decimals)),
+                      (p.vault, p.f_v_open_losses.encode())]
+            self._calls = calls
         return calls
+
+    def _holder_calls(self, a: str) -> tuple[tuple[str, bytes], tuple[tuple[str, bytes], tuple[str, bytes]]]:
+        """`balanceOf(a)` on the token, and `balanceOf(a)`, `redeem_request(a)` on the vault."""
+        cache = self.__dict__.setdefault("_holder_call_cache", {})
+        c = cache.get(a)
+        if c is None:
+            p = self.p
+            c = cache[a] = ((p.token, p.f_bal.encode(a)), ((p.vault, p.f_v_bal.encode(a)), (p.vault, p.f_v_reqview.encode(a))))
+        return c
 
     def _account_calls(self, a: str) -> tuple[tuple[str, bytes], list[tuple[str, bytes]]]:
         """`account_summary(a)` and the `position_size(a, m)` per market (encoded once per account)."""
@@ -338,10 +339,15 @@ class Engine:
         topics or data, whichever contract emitted it. An account's collateral and positions change
         only in a transaction that one of these names (it sends it, signs an order in it, is its
         argument, or an event names it: trades, liquidations, takeovers, ADL fills, settlements,
-        deposits and withdrawals all do), so an account outside this set kept them."""
+        deposits and withdrawals all do), so an account outside this set kept them. Likewise a
+        wallet's token balance and a holder's vault shares and redeem request (every mint, burn,
+        transfer and request emits an event naming the holder)."""
         raw = self.__dict__.setdefault("_acct_raw", {})
-        if len(raw) != len(self.accounts):
-            raw.update((bytes.fromhex(a[2:]), a) for a in self.accounts)
+        n = len(self.accounts) + len(self.wallet_addrs) + len(self.share_addrs)
+        if self.__dict__.get("_acct_raw_n") != n:
+            for a in (*self.accounts, *self.wallet_addrs, *self.share_addrs):
+                raw[bytes.fromhex(a[2:])] = a
+            self._acct_raw_n = n
         z = bytes(12)
         out: set[str] = set()
         for r in results:
@@ -386,6 +392,15 @@ class Engine:
             else:
                 plan.append((a, 0, pa))
         n_acct = len(calls)
+        # wallets and vault holders: read where a transaction named them, else carried over
+        pw = prev is not None
+        read_w = [a for a in self.wallet_addrs if not pw or a in touched]
+        read_s = [a for a in self.share_addrs if not pw or a in touched]
+        hc = self._holder_calls
+        calls += [hc(a)[0] for a in read_w]
+        for a in read_s:
+            calls += hc(a)[1]
+        n_hold = len(calls)
         out = self.chain.call_many(calls + self.read_calls())
         for o in out:
             if isinstance(o, CallError):
@@ -410,7 +425,18 @@ class Engine:
                 i += 1
             accounts[a] = AccountReading(c, e, im, mm, pos)
         assert i == n_acct
-        it = iter(out[n_acct:])
+        it = iter(out[n_acct:n_hold])
+        if pw:
+            r0 = self.readings
+            wallets, shares, requests = dict(r0.wallets), dict(r0.vault_shares), dict(r0.vault_requests)
+        else:
+            wallets, shares, requests = {}, {}, {}
+        for a in read_w:
+            wallets[a] = p.f_bal.decode(next(it))
+        for a in read_s:
+            shares[a] = p.f_v_bal.decode(next(it))
+            requests[a] = _request(p.f_v_reqview.decode(next(it)))
+        it = iter(out[n_hold:])
         oi, idx, soc = [], [], []
         for _ in range(M):
             oi.append(p.f_oi.decode(next(it)))
@@ -419,9 +445,6 @@ class Engine:
         treasury, bad, chb, vb, va, vs, c2a = (d(next(it)) for d in (
             p.f_treasury.decode, p.f_bad.decode, p.f_bal.decode, p.f_bal.decode, p.f_v_assets.decode,
             p.f_v_supply.decode, p.f_v_c2a.decode))
-        wallets = {a: p.f_bal.decode(next(it)) for a in self.wallet_addrs}
-        shares = {a: p.f_v_bal.decode(next(it)) for a in self.share_addrs}
-        requests = {a: _request(p.f_v_reqview.decode(next(it))) for a in self.share_addrs}
         open_losses = p.f_v_open_losses.decode(next(it))
         if self.verify_carry and touched is not None:
             counts = list(self.read_counts)
@@ -431,6 +454,11 @@ class Engine:
                 bad_acct = next(a for a in full.accounts if full.accounts[a] != accounts.get(a))
                 raise SimulationError(f"carried reading of {bad_acct} at block {block} is stale: "
                                       f"{accounts.get(bad_acct)} != {full.accounts[bad_acct]}")
+            for what, got, want in (("wallet", wallets, full.wallets), ("vault shares", shares, full.vault_shares),
+                                    ("redeem request", requests, full.vault_requests)):
+                if got != want:
+                    a = next(a for a in want if want[a] != got.get(a))
+                    raise SimulationError(f"carried {what} of {a} at block {block} is stale: {got.get(a)} != {want[a]}")
         flagged = self.read_flagged(accounts, open_losses)
         self._read_mined = self.chain.mined
         return Readings(block, ts, chb, treasury, bad, tuple(oi), tuple(idx), tuple(soc), accounts, va, vs, vb,

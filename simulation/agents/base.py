@@ -3,7 +3,7 @@ turns intents into transactions and feeds results back, so their logic is testab
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Sequence
+from typing import Any, Callable, ClassVar, Sequence
 
 import numpy as np
 
@@ -87,16 +87,41 @@ class VaultView:
         return self.requests.get(who, RedeemRequestView())
 
 
-@dataclass
 class BookEntry:
-    order: Order
-    signature: bytes
-    remaining: int          # unsigned size left to fill
-    maker: str
+    """A maker's signed order on the book and the size left to fill. The signature may be given
+    as a function that makes it: it is then made the first time a taker's transaction needs it
+    (most quotes are replaced before anyone fills them) and kept. Signing is deterministic
+    (RFC 6979), so when it happens changes nothing a run writes."""
+
+    __slots__ = ("order", "_signature", "remaining", "maker")
+
+    def __init__(self, order: Order, signature: bytes | Callable[[], bytes], remaining: int, maker: str):
+        self.order = order
+        self._signature = signature
+        self.remaining = remaining   # unsigned size left to fill
+        self.maker = maker
+
+    @property
+    def signature(self) -> bytes:
+        s = self._signature
+        if not isinstance(s, bytes):
+            s = self._signature = s()
+        return s
 
     @property
     def maker_buys(self) -> bool:
         return self.order.size > 0
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, BookEntry):
+            return NotImplemented
+        return ((self.order, self.signature, self.remaining, self.maker)
+                == (other.order, other.signature, other.remaining, other.maker))
+
+    __hash__ = None  # type: ignore[assignment]  # mutable (remaining), like the dataclass it was
+
+    def __repr__(self) -> str:
+        return f"BookEntry(order={self.order!r}, remaining={self.remaining}, maker={self.maker!r})"
 
 
 class OrderBook:

@@ -4,6 +4,8 @@ add to it is pulled at the inventory limit, and above `hedge_threshold` of the l
 part of it away as takers every block. They widen under stress and pull all quotes in a crash."""
 from __future__ import annotations
 
+from functools import partial
+
 from pydantic import Field
 
 from ..keys import Order
@@ -95,7 +97,7 @@ class MarketMaker(Agent):
         entries = []
         for m in range(len(w.markets)):
             for o in self.quotes(w, m):
-                entries.append(BookEntry(o, self.sign(o, w.domain), abs(o.size), self.address))
+                entries.append(BookEntry(o, partial(self.sign, o, w.domain), abs(o.size), self.address))
         self.quoting = bool(entries)
         intents: list[Intent] = [Post(entries=tuple(entries))]
         me = w.accounts.get(self.address)

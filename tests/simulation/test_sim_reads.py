@@ -53,6 +53,52 @@ def test_a_stale_carry_is_caught(tiny, monkeypatch):
             eng.step()
 
 
+def test_carried_wallets_and_vault_holdings_hold_through_the_insurance_run(monkeypatch):
+    """Stakers deposit, request, claim and leave: every block the carried token balances, vault
+    shares and redeem requests equal a full read of them (verify_carry), and most blocks read
+    none of them."""
+    monkeypatch.setattr(Engine, "verify_carry", True)
+    eng = _engine(load_scenario("insurance-run"))
+    seen: list[int] = []
+    real = eng.chain.call_many
+    vault, sel = eng.p.vault, {eng.p.f_v_bal.selector, eng.p.f_v_reqview.selector}
+
+    def counting(calls):
+        seen.append(sum(1 for to, d in calls if to == vault and d[:4] in sel))
+        return real(calls)
+
+    eng.chain.call_many = counting
+    requests = changed = 0
+    prev = eng.readings
+    holder_reads: list[int] = []
+    while eng.block < eng.blocks:
+        seen.clear()
+        eng.step()
+        holder_reads.append(seen[0])  # the block's own read (verify_carry's full read comes after it)
+        cur = eng.readings
+        requests = max(requests, sum(1 for r in cur.vault_requests.values() if r[0]))
+        changed += sum(cur.vault_shares[a] != prev.vault_shares[a] for a in cur.vault_shares)
+        prev = cur
+    assert requests >= 3 and changed >= 3
+    assert sorted(holder_reads)[len(holder_reads) // 2] == 0 < max(holder_reads)
+
+
+def test_a_stale_vault_holder_carry_is_caught(monkeypatch):
+    """If the stakers (vault holders without a margin account) were left out of the touched set,
+    their carried shares or requests would go stale: the check bites."""
+    monkeypatch.setattr(Engine, "verify_carry", True)
+    real = Engine.touched
+
+    def without_stakers(self, results):
+        return real(self, results) - (set(self.share_addrs) - set(self.accounts))
+
+    monkeypatch.setattr(Engine, "touched", without_stakers)
+    eng = _engine(load_scenario("insurance-run"))
+    with pytest.raises(SimulationError, match=r"carried (vault shares|redeem request) of 0x[0-9a-fA-F]{40} at block"):
+        while eng.block < eng.blocks:
+            eng.step()
+
+
 def test_untouched_accounts_read_no_position_sizes(tiny):
     """After the first blocks, `position_size` is read only for accounts the block's transactions
     named, not for every account every block."""
