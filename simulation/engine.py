@@ -3,6 +3,7 @@ agents decide -> one batched send + one mine -> one batched read -> invariants -
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Sequence
 
 import numpy as np
@@ -22,6 +23,7 @@ from .scenario import Scenario
 
 GENESIS_TS = 2_000_000_000  # fixed clock start: same scenario + seed -> same timestamps on any chain
 WAD = 10**18
+SUMMARY_BATCH = 256  # accounts per `account_summaries` call: the contract's MAX_SUMMARY_BATCH
 
 
 def _request(v: Any) -> tuple[int, int, int, int]:
@@ -109,6 +111,7 @@ class Protocol:
         self.f_v_reqview = self.IV.fn("redeem_request")
         self.f_v_open_losses = self.IV.fn("open_losses")
         self.f_v_flagged = self.IV.fn("loss_flagged")
+        self.f_summaries = f("account_summaries")
         self.events = {self.ch: self.CH.events, self.vault: self.IV.events}
 
 
@@ -323,15 +326,20 @@ class Engine:
             c = cache[a] = ((p.token, p.f_bal.encode(a)), ((p.vault, p.f_v_bal.encode(a)), (p.vault, p.f_v_reqview.encode(a))))
         return c
 
-    def _account_calls(self, a: str) -> tuple[tuple[str, bytes], list[tuple[str, bytes]]]:
-        """`account_summary(a)` and the `position_size(a, m)` per market (encoded once per account)."""
+    def _position_calls(self, a: str) -> list[tuple[str, bytes]]:
+        """The `position_size(a, m)` calls, one per market (encoded once per account)."""
         cache = self.__dict__.setdefault("_acct_calls", {})
         c = cache.get(a)
         if c is None:
             p = self.p
-            c = cache[a] = ((p.ch, p.f_summary.encode(a)),
-                            [(p.ch, p.f_pos.encode(a, m)) for m in range(len(self.sc.markets))])
+            c = cache[a] = [(p.ch, p.f_pos.encode(a, m)) for m in range(len(self.sc.markets))]
         return c
+
+    @staticmethod
+    @lru_cache(maxsize=None)
+    def _address_word(a: str) -> bytes:
+        """An address as one ABI word."""
+        return bytes(12) + bytes.fromhex(a[2:])
 
     def touched(self, results: Sequence[TxResult]) -> set[str]:
         """The accounts a block's transactions name anywhere: as sender, in any 32-byte word of the
@@ -379,18 +387,25 @@ class Engine:
         prev = self.readings.accounts if touched is not None and self.readings is not None else None
         calls: list[tuple[str, bytes]] = []
         plan: list[tuple[str, int, Any]] = []  # (account, 0 carried / 1 summary / 2 summary + positions, prev)
+        summarize: list[str] = []
         for a in self.accounts:
             pa = prev.get(a) if prev is not None else None
-            summ, pos = self._account_calls(a)
             if pa is None or a in touched or a == p.ch:  # the backstop book: always read in full
-                calls.append(summ)
-                calls += pos
+                calls += self._position_calls(a)
                 plan.append((a, 2, pa))
+                summarize.append(a)
             elif any(pa.positions):
-                calls.append(summ)
                 plan.append((a, 1, pa))
+                summarize.append(a)
             else:
                 plan.append((a, 0, pa))
+        n_pos = len(calls)
+        # the summaries in batches: one call prices each market once for the whole batch
+        chunks = [summarize[k: k + SUMMARY_BATCH] for k in range(0, len(summarize), SUMMARY_BATCH)]
+        sel = p.f_summaries.selector
+        head = (32).to_bytes(32, "big")
+        word = self._address_word
+        calls += [(p.ch, b"".join([sel, head, len(c).to_bytes(32, "big"), *map(word, c)])) for c in chunks]
         n_acct = len(calls)
         # wallets and vault holders: read where a transaction named them, else carried over
         pw = prev is not None
@@ -406,25 +421,30 @@ class Engine:
             if isinstance(o, CallError):
                 raise SimulationError(f"a view reverted at block {block}: {o.reason}")
         fb = int.from_bytes
+        summaries = []  # (collateral, equity, initial margin, maintenance margin) in `summarize` order
+        for d in out[n_pos:n_acct]:  # ABI: offset, length, then 4 words per account
+            if fb(d[32:64], "big") * 128 + 64 != len(d):
+                raise SimulationError(f"account_summaries returned {len(d)} bytes at block {block}")
+            summaries += [(fb(d[k: k + 32], "big", signed=True), fb(d[k + 32: k + 64], "big", signed=True),
+                           fb(d[k + 64: k + 96], "big"), fb(d[k + 96: k + 128], "big")) for k in range(64, len(d), 128)]
+        if len(summaries) != len(summarize):
+            raise SimulationError(f"account_summaries: {len(summaries)} summaries for {len(summarize)} accounts")
         accounts = {}
-        i = 0
+        i = j = 0
         counts = self.read_counts
         for a, mode, pa in plan:
             counts[mode] += 1
             if mode == 0:
                 accounts[a] = pa
                 continue
-            d = out[i]
-            c, e, im, mm = (fb(d[0:32], "big", signed=True), fb(d[32:64], "big", signed=True),
-                            fb(d[64:96], "big"), fb(d[96:128], "big"))
             if mode == 2:
-                pos = tuple(fb(out[i + 1 + m][:32], "big", signed=True) for m in range(M))
-                i += 1 + M
+                pos = tuple(fb(out[i + m][:32], "big", signed=True) for m in range(M))
+                i += M
             else:
                 pos = pa.positions
-                i += 1
-            accounts[a] = AccountReading(c, e, im, mm, pos)
-        assert i == n_acct
+            accounts[a] = AccountReading(*summaries[j], pos)
+            j += 1
+        assert i == n_pos and j == len(summaries)
         it = iter(out[n_acct:n_hold])
         if pw:
             r0 = self.readings
