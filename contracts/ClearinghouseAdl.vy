@@ -72,6 +72,7 @@ exports: (
     clearing.maintenance_margin,
     clearing.is_liquidatable,
     clearing.account_summary,
+    clearing.account_summaries,
     clearing.open_interest,
     clearing.treasury,
     clearing.pending_vault_revenue,

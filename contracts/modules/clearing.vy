@@ -23,6 +23,7 @@ from . import eip712_orders as orders
 from . import ownable_2step as ownable
 from . import market_registry as registry
 from . import loss_index
+from . import constants
 
 uses: ownable
 uses: registry
@@ -115,6 +116,7 @@ event BadDebtRepaid:
 
 WAD: constant(uint256) = registry.WAD  # constants.vy
 MAX_MARKETS: constant(uint256) = registry.MAX_MARKETS
+MAX_SUMMARY_BATCH: constant(uint256) = constants.MAX_SUMMARY_BATCH
 CANCELLED: constant(uint256) = 2**255
 _TIME_MASK: constant(uint256) = 2**64 - 1
 _OI_USED: constant(uint256) = 2**255
@@ -532,6 +534,43 @@ def account_summary(account: address) -> AccountSummary:
         initial_margin=health.initial_margin,
         maintenance_margin=health.maintenance_margin,
     )
+
+
+@external
+def account_summaries(accounts: DynArray[address, MAX_SUMMARY_BATCH]) -> DynArray[AccountSummary, MAX_SUMMARY_BATCH]:
+    """
+    @notice `account_summary` of many accounts in one call, meant for eth_call (off-chain
+            reads, keepers, indexers). Not a view: it changes no state except the
+            per-transaction price cache, so each market's oracle is read once for the whole
+            batch instead of once per account. Element i equals `account_summary(accounts[i])`
+            (same order, duplicates allowed), and the call reverts exactly when one of those
+            would (a stale price in a market no listed account holds does not revert it).
+            A STATICCALL cannot run it (the cache is transient storage).
+    @dev The precedent is Uniswap V3's QuoterV2: an external function for eth_call that is
+         not `view`. Before each account's `_health` (which reads the cache first) the
+         oracle of each market the account holds is read into the cache; a market already
+         cached is not read again.
+    @param accounts The accounts, at most MAX_SUMMARY_BATCH (256).
+    @return One (collateral, equity, initial_margin, maintenance_margin) per account, in the
+            order of `accounts`.
+    """
+    summaries: DynArray[AccountSummary, MAX_SUMMARY_BATCH] = []
+    for account: address in accounts:
+        # cache the price of each market the account holds (an oracle already read is not
+        # read again); `_health` then finds it there, as `account_summary` would read it
+        for market: uint256 in range(MAX_MARKETS):
+            if market >= registry.market_count:
+                break
+            if self._position[account][market] != 0:
+                self._price(market)
+        health: Health = self._health(account)
+        summaries.append(AccountSummary(
+            collateral=self._collateral[account] - health.owed,
+            equity=health.equity,
+            initial_margin=health.initial_margin,
+            maintenance_margin=health.maintenance_margin,
+        ))
+    return summaries
 
 
 @external

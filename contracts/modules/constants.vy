@@ -1,8 +1,9 @@
 # pragma version 0.4.3
 """
 @title Clawback protocol constants
-@notice The numbers the contracts share, written once: the fixed-point unit and the bounds the
-        market registry and the insurance vault enforce on their parameters.
+@notice The numbers the contracts share, written once: the fixed-point unit, the bounds the
+        market registry and the insurance vault enforce on their parameters, and the
+        clearinghouse's batch-read bound.
 @dev Public so that off-chain tools read them back from the compiled contracts instead of
      retyping them: `contracts/mocks/ProtocolConstants.vy` exports this interface, and
      `simulation/protocol_constants.py` evaluates its getters from the build artifact. Importing
@@ -21,6 +22,9 @@ MAX_PRICE_AGE: public(constant(uint256)) = 7 * 86400
 MIN_FUNDING_PERIOD: public(constant(uint256)) = 60
 MAX_FUNDING_PERIOD: public(constant(uint256)) = 30 * 86400
 MAX_FUNDING_PREMIUM: public(constant(uint256)) = 10**17  # 10 % per funding period
+
+# clearinghouse (contracts/modules/clearing.vy): accounts per `account_summaries` call
+MAX_SUMMARY_BATCH: public(constant(uint256)) = 256
 
 # insurance vault (contracts/InsuranceVault.vy)
 MAX_COOLDOWN: public(constant(uint256)) = 30 * 86400
