@@ -19,11 +19,11 @@ from .devnets import deploy_key, deploy_or_restore, open_chain  # noqa: F401 - o
 from .invariants import AccountReading, BlockFlags, Event, InvariantChecker, Readings, Violation
 from .impact import ImpactModel
 from .keys import derive_key, domain_separator
+from .protocol_constants import bounds
 from .scenario import Scenario
 
 GENESIS_TS = 2_000_000_000  # fixed clock start: same scenario + seed -> same timestamps on any chain
 WAD = 10**18
-SUMMARY_BATCH = 256  # accounts per `account_summaries` call: the contract's MAX_SUMMARY_BATCH
 
 
 def _request(v: Any) -> tuple[int, int, int, int]:
@@ -326,6 +326,14 @@ class Engine:
             c = cache[a] = ((p.token, p.f_bal.encode(a)), ((p.vault, p.f_v_bal.encode(a)), (p.vault, p.f_v_reqview.encode(a))))
         return c
 
+    @property
+    def summary_batch(self) -> int:
+        """Accounts per `account_summaries` call: the contracts' MAX_SUMMARY_BATCH (constants.vy)."""
+        n = self.__dict__.get("_summary_batch")
+        if n is None:
+            n = self._summary_batch = bounds(self.artifacts.path)["MAX_SUMMARY_BATCH"]
+        return n
+
     def _position_calls(self, a: str) -> list[tuple[str, bytes]]:
         """The `position_size(a, m)` calls, one per market (encoded once per account)."""
         cache = self.__dict__.setdefault("_acct_calls", {})
@@ -401,7 +409,8 @@ class Engine:
                 plan.append((a, 0, pa))
         n_pos = len(calls)
         # the summaries in batches: one call prices each market once for the whole batch
-        chunks = [summarize[k: k + SUMMARY_BATCH] for k in range(0, len(summarize), SUMMARY_BATCH)]
+        n = self.summary_batch
+        chunks = [summarize[k: k + n] for k in range(0, len(summarize), n)]
         sel = p.f_summaries.selector
         head = (32).to_bytes(32, "big")
         word = self._address_word

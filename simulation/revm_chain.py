@@ -248,7 +248,8 @@ class RevmChain(Chain):
         return results
 
     def call_many(self, calls: Sequence[tuple[str, bytes]]) -> list[bytes | CallError]:
-        """All calls in one EVM execution (the multicall above), each a STATICCALL from it."""
+        """All calls in one EVM execution (the multicall above), each a CALL from it (as eth_call
+        runs a call: `account_summaries`, which fills the transient price cache, needs that)."""
         if not calls:
             return []
         if calls == self._last_calls:  # the engine reads the same calls every block (cheap: `is` first)

@@ -15,7 +15,8 @@ def test_per_run_cost_on_each_chain(artifacts, anvil_bin):
     costs = run_costs("default", blocks=2, runs=1)
     assert [c.label.split(",")[0] for c in costs] == ["anvil", "revm", "revm"]
     for c in costs:
-        assert len(c.total) == 1 and 0 < c.setup[0] + c.loop[0] <= c.total[0] and c.cpu[0] > 0
+        # setup and loop come from summary.json, rounded to 0.01 s each (a 2-block run is ~0.03 s)
+        assert len(c.total) == 1 and 0 < c.setup[0] + c.loop[0] <= c.total[0] + 0.01 and c.cpu[0] > 0
 
 
 def test_scale_point_accounts_for_the_loop(artifacts):

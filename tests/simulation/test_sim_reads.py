@@ -149,3 +149,17 @@ def test_artifacts_are_parsed_once_per_version_of_the_build(artifacts, tmp_path)
     st = copy.stat()
     os.utime(copy, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))  # a new build
     assert Artifacts.cached(copy) is not first
+
+
+def test_summaries_read_in_several_batches_equal_one_batch(tiny, monkeypatch):
+    """More accounts than one `account_summaries` call takes are read in several calls: with a
+    batch of 3 accounts every block's readings are what one batch gives."""
+    one = _engine(tiny)
+    assert one.summary_batch >= len(one.accounts)
+    monkeypatch.setattr(Engine, "summary_batch", 3)
+    several = _engine(tiny)
+    assert len(several.accounts) > 3
+    while one.block < one.blocks:
+        one.step()
+        several.step()
+        assert several.readings.accounts == one.readings.accounts
