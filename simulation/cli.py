@@ -135,7 +135,8 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Send the same signed-order fills in process on revm, batched over raw JSON-RPC to "
                                    "anvil and one by one through ape; print the rates and ratios, then the per-run "
                                    "cost of a short scenario on each chain. --scale: the scale curve instead.")
-    b.add_argument("--txs", type=_count, default=2000, help="transactions for the batched path (default 2000)")
+    b.add_argument("--txs", type=_count, default=10_000,
+                   help="transactions for the batched paths (default 10000: shorter runs swing by ±15 %% here)")
     b.add_argument("--ape-txs", type=_count, default=100, help="transactions for the ape path (default 100)")
     b.add_argument("--per-block", type=_count, default=200, help="transactions per block on the batched paths")
     b.add_argument("--run-blocks", type=_count, default=30, help="blocks of the short scenario timed per run (default 30)")
