@@ -696,7 +696,14 @@ class WaterfallMachine(RuleBasedStateMachine):
         # of the residual is exactly that clamped part (credited to the vault), plus rounding
         charged = self.h.haircut_settled + sum(pending) - excess
         socialized = sum(readings["socialized"])
-        dust = self.h.socializations + self.h.haircut_settlements + sum(1 for c in pending if c > 0)
+        # rounding: each socialization's index step, and each term of a position's charge u,
+        # rounded up by under one base unit. u has one term under pro_rata_size (|size| x X) and
+        # two under profit_clawback (|size| x X and |cost| x Y), and a position not in profit
+        # rounds too (its clamped, negative u comes out less negative, so less excess): every
+        # position charged or credited since its snapshot counts, settled or still pending
+        terms = 2 if self.params["loss_policy"] == "profit_clawback" else 1
+        moved = sum(1 for (_, m), p in model.positions.items() if model.accrued_charge(m, p) != 0)
+        dust = self.h.socializations + terms * (model.charge_settlements + moved)
         assert 0 <= charged - socialized <= dust, f"haircut charges {charged} vs socialized {socialized} (dust {dust})"
 
     def check_vault_price(self, assets, supply):

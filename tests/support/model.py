@@ -534,6 +534,7 @@ class ClearinghouseModel(AdlWaterfall):
         # bookkeeping for the properties (not contract state)
         self.haircut_settled: dict = {}
         self.settlements = 0  # settlements that moved a snapshot (each may leave < 1 unit of dust)
+        self.charge_settlements = 0  # settlements that paid or credited a loss-policy charge (u != 0)
         self.events: list = []
 
     # ------------------------------------------------------------------ setup
@@ -692,6 +693,8 @@ class ClearinghouseModel(AdlWaterfall):
             return pos
         # each settlement rounds its payment (even one that rounds to zero): < 1 unit of dust
         self.settlements += 1
+        if accrued != 0:
+            self.charge_settlements += 1
         if funding != 0 or accrued != 0:
             self.collateral[account] = self.collateral.get(account, 0) - funding - charge
             self.haircut_settled[account] = self.haircut_settled.get(account, 0) + charge
