@@ -474,14 +474,16 @@ class Harness:
 
     def rounding_dust(self, readings) -> int:
         """The most the protocol's favourable rounding can have kept so far: under one base unit
-        for each open position's value (floored), pending funding and pending haircut (both
-        rounded up), and under one for every settlement (the model counts them: a payment that
+        for each open position's value (floored), pending funding and each term of its pending
+        haircut (rounded up; two terms under profit_clawback), and under one for every settlement (the model counts them: a payment that
         rounds to zero leaves no log) and every socialization that happened."""
         open_positions = sum(1 for r in readings["accounts"].values() for size in r[4] if size != 0)
         # profit_clawback: what positions not in profit will credit to the vault when settled
         # (Clearinghouse.policy_excess) is still inside the gap
         excess = sum(self.model.pending_excess(m, p) for (_, m), p in self.model.positions.items())
-        return 3 * open_positions + self.model.settlements + self.socializations + excess
+        # a pending charge has two rounded terms under profit_clawback (|size| x X, |cost| x Y)
+        per_position = 4 if self.model.loss_policy == "profit_clawback" else 3
+        return per_position * open_positions + self.model.settlements + self.socializations + excess
 
     def check_conservation(self, readings, dust: int | None = None):
         """DESIGN.md invariant 1 from contract readings: 0 <= gap <= rounding dust."""
