@@ -527,13 +527,7 @@ def account_summary(account: address) -> AccountSummary:
     """
     @notice collateral, equity, initial and maintenance margin in one call.
     """
-    health: Health = self._health(account)
-    return AccountSummary(
-        collateral=self._collateral[account] - health.owed,
-        equity=health.equity,
-        initial_margin=health.initial_margin,
-        maintenance_margin=health.maintenance_margin,
-    )
+    return self._summary(account)
 
 
 @external
@@ -563,13 +557,7 @@ def account_summaries(accounts: DynArray[address, MAX_SUMMARY_BATCH]) -> DynArra
                 break
             if self._position[account][market] != 0:
                 self._price(market)
-        health: Health = self._health(account)
-        summaries.append(AccountSummary(
-            collateral=self._collateral[account] - health.owed,
-            equity=health.equity,
-            initial_margin=health.initial_margin,
-            maintenance_margin=health.maintenance_margin,
-        ))
+        summaries.append(self._summary(account))
     return summaries
 
 
@@ -954,6 +942,21 @@ def _health(account: address) -> Health:
         health.initial_margin += fixed_math._mul_div_up(notional, imr, WAD)
         health.maintenance_margin += fixed_math._mul_div_up(notional, mmr, WAD)
     return health
+
+
+@internal
+@view
+def _summary(account: address) -> AccountSummary:
+    """
+    @dev `account_summary`: collateral net of what the account owes, and its health.
+    """
+    health: Health = self._health(account)
+    return AccountSummary(
+        collateral=self._collateral[account] - health.owed,
+        equity=health.equity,
+        initial_margin=health.initial_margin,
+        maintenance_margin=health.maintenance_margin,
+    )
 
 
 @internal
