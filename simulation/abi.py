@@ -82,6 +82,17 @@ def _word_encoder(t: str):
     return lambda v: bytes(v).ljust(32, b"\0")
 
 
+def _array_of(types: tuple[str, ...]) -> list[str] | None:
+    """The flat words of the element of a lone one-dimensional dynamic array of static elements
+    (`address[]`, `(int256,uint256)[]`), else None."""
+    if len(types) != 1 or not types[0].endswith("[]") or "[" in types[0][:-2]:
+        return None
+    return _flat_static((types[0][:-2],))
+
+
+_HEAD = (32).to_bytes(32, "big")  # the offset of a lone dynamic argument or result
+
+
 @dataclass(frozen=True)
 class FunctionSpec:
     """One ABI function with its selector and canonical input/output types. Calls whose
@@ -102,6 +113,11 @@ class FunctionSpec:
         # all outputs integers (the views read every block): int.from_bytes per word, nothing else
         ints = fout is not None and bool(fout) and all(t.startswith(("uint", "int")) for t in fout)
         object.__setattr__(self, "_signed", tuple(t.startswith("int") for t in fout) if ints else None)
+        # a lone array of words in, a lone array of all-integer static elements out (batched reads)
+        ain, aout = _array_of(self.inputs), _array_of(self.outputs)
+        object.__setattr__(self, "_enc_array", _word_encoder(ain[0]) if ain and len(ain) == 1 else None)
+        aints = bool(aout) and all(t.startswith(("uint", "int")) for t in aout)
+        object.__setattr__(self, "_array_signed", tuple(t.startswith("int") for t in aout) if aints else None)
 
     def encode(self, *args: Any) -> bytes:
         """Calldata for a call with `args`."""
@@ -109,12 +125,22 @@ class FunctionSpec:
             raise TypeError(f"{self.name} takes {len(self.inputs)} args, got {len(args)}")
         if self._enc is not None:
             return self.selector + b"".join(e(a) for e, a in zip(self._enc, args))
+        if self._enc_array is not None:
+            items = args[0]
+            return b"".join([self.selector, _HEAD, len(items).to_bytes(32, "big"), *map(self._enc_array, items)])
         return self.selector + encode(list(self.inputs), list(args))
 
     def decode(self, data: bytes) -> Any:
         """Decode return data: a single value, or a tuple for several outputs (or one struct)."""
         if not self.outputs:
             return None
+        signed = self._array_signed
+        if signed is not None and data[:32] == _HEAD:
+            w, n = 32 * len(signed), int.from_bytes(data[32:64], "big")
+            if len(data) == 64 + n * w:
+                fb = int.from_bytes
+                return tuple([tuple([fb(data[k + i: k + i + 32], "big", signed=s) for i, s in zip(range(0, w, 32), signed)])
+                              for k in range(64, 64 + n * w, w)])
         signed = self._signed
         if signed is not None and len(data) >= 32 * len(signed):
             if len(signed) == 1 and not self._tuple_out:

@@ -3,7 +3,6 @@ agents decide -> one batched send + one mine -> one batched read -> invariants -
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any, Sequence
 
 import numpy as np
@@ -343,12 +342,6 @@ class Engine:
             c = cache[a] = [(p.ch, p.f_pos.encode(a, m)) for m in range(len(self.sc.markets))]
         return c
 
-    @staticmethod
-    @lru_cache(maxsize=None)
-    def _address_word(a: str) -> bytes:
-        """An address as one ABI word."""
-        return bytes(12) + bytes.fromhex(a[2:])
-
     def touched(self, results: Sequence[TxResult]) -> set[str]:
         """The accounts a block's transactions name anywhere: as sender, in any 32-byte word of the
         calldata (an argument, or the account of a signed order), or in any word of any log's
@@ -411,10 +404,7 @@ class Engine:
         # the summaries in batches: one call prices each market once for the whole batch
         n = self.summary_batch
         chunks = [summarize[k: k + n] for k in range(0, len(summarize), n)]
-        sel = p.f_summaries.selector
-        head = (32).to_bytes(32, "big")
-        word = self._address_word
-        calls += [(p.ch, b"".join([sel, head, len(c).to_bytes(32, "big"), *map(word, c)])) for c in chunks]
+        calls += [(p.ch, p.f_summaries.encode(c)) for c in chunks]
         n_acct = len(calls)
         # wallets and vault holders: read where a transaction named them, else carried over
         pw = prev is not None
@@ -431,11 +421,8 @@ class Engine:
                 raise SimulationError(f"a view reverted at block {block}: {o.reason}")
         fb = int.from_bytes
         summaries = []  # (collateral, equity, initial margin, maintenance margin) in `summarize` order
-        for d in out[n_pos:n_acct]:  # ABI: offset, length, then 4 words per account
-            if fb(d[32:64], "big") * 128 + 64 != len(d):
-                raise SimulationError(f"account_summaries returned {len(d)} bytes at block {block}")
-            summaries += [(fb(d[k: k + 32], "big", signed=True), fb(d[k + 32: k + 64], "big", signed=True),
-                           fb(d[k + 64: k + 96], "big"), fb(d[k + 96: k + 128], "big")) for k in range(64, len(d), 128)]
+        for d in out[n_pos:n_acct]:
+            summaries += p.f_summaries.decode(d)
         if len(summaries) != len(summarize):
             raise SimulationError(f"account_summaries: {len(summaries)} summaries for {len(summarize)} accounts")
         accounts = {}

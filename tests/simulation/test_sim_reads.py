@@ -141,6 +141,19 @@ def test_int_views_decode_as_eth_abi_does(artifacts):
     assert flagged.decode(encode(["bool"], [True])) is True
 
 
+def test_batched_summaries_encode_and_decode_as_eth_abi_does(artifacts):
+    """`account_summaries` takes the fast path both ways (a lone array of words in, of integer
+    structs out) and agrees with eth_abi, the empty list included."""
+    summaries = artifacts["Clearinghouse"].fn("account_summaries")
+    accounts = ["0x" + "ab" * 20, "0x70997970C51812dc3A010C7d01b50e0d17dc79C8", "0x" + "00" * 19 + "01"]
+    for batch in (accounts, []):
+        assert summaries.encode(batch) == summaries.selector + encode(list(summaries.inputs), [batch])
+    rows = [(-(2**255), 2**255 - 1, 0, 2**256 - 1), (-1, 7, 10**18, 3), (0, 0, 0, 0)]
+    for batch in (rows, []):
+        data = encode(list(summaries.outputs), [batch])
+        assert summaries.decode(data) == decode(list(summaries.outputs), data)[0] == tuple(batch)
+
+
 def test_artifacts_are_parsed_once_per_version_of_the_build(artifacts, tmp_path):
     copy = tmp_path / "__local__.json"
     shutil.copy(artifacts.path, copy)
